@@ -1,0 +1,76 @@
+// options.ts — flags shared by io and iosrv, and the combinations refused.
+//
+// Every limit is a named option with its default here; every refusal is a
+// UsageError naming the flag and the reason (exit 2).
+
+import { InvalidArgumentError, type Command } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { DEFAULT_BUFFER_BYTES } from '../core/hub.js';
+import { DEFAULT_MAX_HUBS } from '../core/hubs.js';
+import { MAX_FRAME_BYTES } from '../core/frame.js';
+import { PACE_MAX_MS } from '../core/ctl.js';
+import { parseSize } from '../core/size.js';
+
+export interface ServerFlags {
+  d?: boolean;
+  s?: boolean;
+  p?: boolean;
+  v?: boolean;
+  t?: number;
+  l?: string | boolean;
+  c?: string;
+  pty?: boolean;
+  pipes?: boolean;
+  buffer: number;
+  hubs: number;
+  maxFrame: number;
+  share?: boolean;
+}
+
+function sizeArg(text: string): number {
+  const n = parseSize(text);
+  if (typeof n === 'string') throw new InvalidArgumentError(n);
+  return n;
+}
+
+function intArg(min: number, max: number) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) throw new InvalidArgumentError(`'${text}' is not a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** The server's flags, for iosrv and for io (which passes them on). */
+export function addServerFlags(cmd: Command): Command {
+  return cmd
+    .option('-d', 'no default session: hubs start on first use; lives until quit')
+    .option('-p', 'paranoid pacing: writers wait for the slowest reader, nothing is lost')
+    .option('-v', 'verbose logging (connects, ctl commands, gaps)')
+    .option('-l [logfile]', 'log to a file (default $IO_DIR/NAME.log)')
+    .option('-c <cmd>', 'run cmd (as /bin/sh -c cmd, on pipes) instead of a shell')
+    .option('--pty', 'run the session on a pty (default for the shell)')
+    .option('--pipes', 'run the session on pipes (default for -c)')
+    .option('--buffer <size>', 'bytes per hub, e.g. 512k, 4m', sizeArg, DEFAULT_BUFFER_BYTES)
+    .option('--hubs <n>', 'number of hubs', intArg(3, 65535), DEFAULT_MAX_HUBS)
+    .option('--max-frame <size>', 'largest frame accepted from a client', sizeArg, MAX_FRAME_BYTES)
+    .option('--share', 'open the socket to your group (a chat room)');
+}
+
+export const paceArg = intArg(0, PACE_MAX_MS);
+
+/** Refuse flags that make no sense together. */
+export function checkServerFlags(f: ServerFlags): void {
+  if (f.pty && f.pipes) throw new UsageError('io: --pty and --pipes cannot be used together');
+  if (f.d && f.c !== undefined) throw new UsageError('io: -d and -c cannot be used together (-d starts no session to run cmd)');
+  if (f.d && (f.pty || f.pipes)) throw new UsageError(`io: -d and ${f.pty ? '--pty' : '--pipes'} cannot be used together (-d starts no session)`);
+}
+
+/** commander's own errors become our one-line usage errors, exit 2; --help and --version exit 0. */
+export function usageOutput(cmd: Command): Command {
+  return cmd
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `io: ${text.slice(7)}` : text),
+    });
+}

@@ -1,0 +1,73 @@
+// serve.ts — run a server in this process: iosrv, `io -i`, and io's background start.
+//
+// Signals: TERM and INT are quit; HUP is ignored (the server outlives its
+// terminal). With a console (-i), lines typed here go to the ctl and replies
+// print here; the log goes to stderr unless -l names a file; end of input quits.
+// With readyFd (io starting us in the background), one line on that fd says
+// `ready` or the error, so the starter can report it and return.
+
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { IoError } from '../core/errors.js';
+import { Log, fileSink, streamSink } from '../server/log.js';
+import { startServer } from '../server/server.js';
+import { resolveIoDir } from '../sys/iodir.js';
+import { checkServerFlags, type ServerFlags } from './options.js';
+
+export interface ServeMode {
+  console: boolean;
+  noListen: boolean;
+  readyFd?: number;
+}
+
+export async function serve(name: string, flags: ServerFlags, mode: ServeMode): Promise<void> {
+  checkServerFlags(flags);
+  const ioDir = resolveIoDir();
+  const logFile = flags.l === true ? join(ioDir, `${name}.log`) : typeof flags.l === 'string' ? flags.l : null;
+  const sink = logFile ? fileSink(logFile) : mode.console || mode.readyFd === undefined ? streamSink(process.stderr) : null;
+  const log = new Log(sink, flags.v ?? false);
+  const ready = mode.readyFd === undefined ? null : createWriteStream('', { fd: mode.readyFd });
+  let server;
+  try {
+    server = await startServer({
+      name,
+      ioDir,
+      cmd: flags.c ?? null,
+      noSession: flags.d ?? false,
+      noListen: mode.noListen,
+      usePty: flags.pty ? true : flags.pipes ? false : undefined,
+      pacing: flags.p ? 'paranoid' : 'fast',
+      paceMs: flags.t ?? 0,
+      bufferBytes: flags.buffer,
+      maxHubs: flags.hubs,
+      maxFrameBytes: flags.maxFrame,
+      share: flags.share ?? false,
+      env: process.env,
+      log,
+    });
+  } catch (err) {
+    if (ready) ready.end(`${(err as Error).message}\n`);
+    throw err;
+  }
+  ready?.end('ready\n');
+  process.on('SIGHUP', () => {});
+  process.on('SIGTERM', () => void server.quit('SIGTERM'));
+  process.on('SIGINT', () => void server.quit('SIGINT'));
+  if (mode.console) {
+    const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'io: ' });
+    rl.on('line', (line) => {
+      if (line.trim() !== '') process.stdout.write(`${server.ctl(line, false, 'console')}\n`);
+      rl.prompt();
+    });
+    rl.on('close', () => void server.quit('console closed'));
+    rl.prompt();
+    void server.done.then(() => rl.close());
+  }
+  await server.done;
+  process.exit(0);
+}
+
+export function noName(): never {
+  throw new IoError('IO_ERR_USAGE', 'io: iosrv: a session name is needed (iosrv NAME)');
+}

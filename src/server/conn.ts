@@ -1,0 +1,205 @@
+// conn.ts — one framed client (ioshell, the web page, the client library).
+//
+// Frames in: data (write into a hub), subscribe/unsubscribe, eof (close this
+// client's input), ctl, resize, spawn (remote N), host (local N). Frames out:
+// hello, data, gap, eof, reply, error. Each subscription is a Pump bounded by
+// the wire's queue; each input a Feeder that pauses the wire in paranoid mode.
+// A frame that breaks the protocol closes this client only, with a log line.
+//
+// Not here: the transport (wire.ts), what ctl commands do (control.ts).
+
+import { ProtocolError } from '../core/errors.js';
+import { decodeResize, encodeFrame, encodeFrameJoined, encodeGap, Frame, FrameDecoder, FLAG_JSON, FLAG_NEW, type DecodedFrame } from '../core/frame.js';
+import type { Endpoint } from './endpoints.js';
+import type { Feeder } from './feed.js';
+import type { Pump } from './pump.js';
+import type { Client, Server } from './server.js';
+import type { Role, Wire } from './wire.js';
+
+interface Sub {
+  pump: Pump;
+  endpoint: Endpoint;
+}
+interface Input {
+  feeder: Feeder;
+  endpoint: Endpoint;
+}
+
+export class Conn implements Client {
+  readonly id: number;
+  readonly role: Role;
+  private readonly server: Server;
+  private readonly wire: Wire;
+  private readonly decoder: FrameDecoder;
+  private readonly subs = new Map<number, Sub>();
+  private readonly inputs = new Map<number, Input>();
+  /** This client's window size per trihub, applied when it types. */
+  readonly sizes = new Map<number, { cols: number; rows: number }>();
+  private pausedBy = 0;
+  private isClosed = false;
+
+  constructor(server: Server, wire: Wire, id: number, role: Role) {
+    this.server = server;
+    this.wire = wire;
+    this.id = id;
+    this.role = role;
+    this.decoder = new FrameDecoder({ maxPayloadBytes: server.opts.maxFrameBytes });
+    wire.onData((b) => this.onWireData(b));
+    wire.onDrain(() => {
+      for (const s of this.subs.values()) s.pump.onSinkDrain();
+    });
+    wire.onEnd(() => this.close(null));
+    wire.onClose(() => this.close(null));
+    this.send(Frame.hello, 0, Buffer.from(JSON.stringify(server.hello(role))));
+  }
+
+  get label(): string {
+    return `conn ${this.id}`;
+  }
+
+  /** Feed bytes that arrived with the greeting line. */
+  onWireData(bytes: Buffer): void {
+    if (this.isClosed) return;
+    const frames = this.decoder.push(bytes);
+    if (frames instanceof ProtocolError) {
+      this.fail(frames.message);
+      return;
+    }
+    for (const f of frames) {
+      if (this.isClosed) return;
+      this.onFrame(f);
+    }
+  }
+
+  private onFrame(f: DecodedFrame): void {
+    switch (f.type) {
+      case Frame.data:
+        return this.onInputData(f.hub, f.payload);
+      case Frame.subscribe:
+        return this.subscribe(f.hub, (f.flags & FLAG_NEW) !== 0);
+      case Frame.unsubscribe:
+        return this.subs.get(f.hub)?.endpoint.free();
+      case Frame.eof:
+        return this.inputs.get(f.hub)?.endpoint.free();
+      case Frame.ctl:
+        return this.onCtl(f);
+      case Frame.resize:
+        return this.onResize(f.hub, f.payload);
+      case Frame.spawn:
+        return this.onSpawn(f);
+      case Frame.host:
+        return this.onHost(f);
+      case Frame.hello:
+      case Frame.gap:
+      case Frame.reply:
+      case Frame.error:
+        return this.fail(`io: bad frame: type ${f.type} is sent by servers, not clients`);
+    }
+  }
+
+  private refuse(what: string, why: string): void {
+    this.server.log.event(`${this.label} (${this.wire.peer}): refused ${what}: ${why}`);
+    this.send(Frame.error, 0, Buffer.from(`io: ${what}: ${why}`));
+  }
+
+  private subscribe(hub: number, fromNew: boolean): void {
+    if (this.subs.has(hub)) return;
+    const got = this.server.openOutput(hub, this.label, {
+      queuedBytes: () => this.wire.queuedBytes(),
+      data: (bytes) => this.wire.send(encodeFrame(Frame.data, hub, bytes)),
+      gap: (lost) => {
+        this.server.log.debug(`${this.label}: hub ${hub}: lost ${lost} bytes`);
+        this.wire.send([encodeGap(hub, lost)]);
+      },
+      eof: () => this.send(Frame.eof, hub),
+    }, { fromNew, onFree: () => this.subs.delete(hub), onKill: () => this.close('killed by ctl') });
+    if (got instanceof Error) return void this.send(Frame.error, hub, Buffer.from(got.message));
+    this.subs.set(hub, got);
+  }
+
+  private onInputData(hub: number, bytes: Buffer): void {
+    if (this.role === 'watch') return this.refuse(`write to hub ${hub}`, 'read-only (watch) client');
+    let input = this.inputs.get(hub);
+    if (!input) {
+      const got = this.server.openInput(hub, this.label, {
+        pause: () => {
+          if (this.pausedBy++ === 0) this.wire.pauseInput();
+        },
+        resume: () => {
+          if (--this.pausedBy === 0) this.wire.resumeInput();
+        },
+      }, { onFree: () => this.inputs.delete(hub), onKill: () => this.close('killed by ctl') });
+      if (got instanceof Error) return void this.send(Frame.error, hub, Buffer.from(got.message));
+      input = got;
+      this.inputs.set(hub, input);
+    }
+    this.server.typedBy(this, hub);
+    input.feeder.push(bytes);
+  }
+
+  private onCtl(f: DecodedFrame): void {
+    const line = f.payload.toString('utf8');
+    if (this.role !== 'control') {
+      this.refuse(`ctl '${line.slice(0, 40)}'`, `${this.role} client`);
+      this.send(Frame.reply, f.hub, Buffer.from(`io: ctl: not allowed for a ${this.role} client`));
+      return;
+    }
+    const json = (f.flags & FLAG_JSON) !== 0;
+    const reply = this.server.ctl(line, json, this.label);
+    this.send(Frame.reply, f.hub, Buffer.from(reply), json ? FLAG_JSON : 0);
+  }
+
+  private onResize(trihub: number, payload: Buffer): void {
+    const size = decodeResize(payload);
+    if (!size) return this.fail('io: bad frame: resize needs cols and rows (u16 each, non-zero)');
+    this.sizes.set(trihub, size);
+    this.server.resizedBy(this, trihub);
+  }
+
+  private onSpawn(f: DecodedFrame): void {
+    if (this.role !== 'control') return this.refuse(`remote ${f.hub}`, `${this.role} client`);
+    const spec = this.parseJson(f.payload) as { cmd?: unknown } | null;
+    const cmd = typeof spec?.cmd === 'string' ? spec.cmd : null;
+    const size = this.sizes.get(f.hub);
+    const reply = this.server.spawn(f.hub, cmd, size, this.label);
+    this.send(Frame.reply, f.hub, Buffer.from(reply));
+  }
+
+  private onHost(f: DecodedFrame): void {
+    if (this.role !== 'control') return this.refuse(`local ${f.hub}`, `${this.role} client`);
+    const spec = this.parseJson(f.payload) as { pid?: unknown } | null;
+    const pid = typeof spec?.pid === 'number' ? spec.pid : 0;
+    const reply = this.server.host(f.hub, pid, this.label, () => this.close('host replaced'));
+    this.send(Frame.reply, f.hub, Buffer.from(reply));
+  }
+
+  private parseJson(payload: Buffer): unknown {
+    if (payload.length === 0) return null;
+    try {
+      return JSON.parse(payload.toString('utf8'));
+    } catch {
+      return null;
+    }
+  }
+
+  private send(type: (typeof Frame)[keyof typeof Frame], hub: number, payload?: Buffer, flags = 0): void {
+    if (!this.isClosed) this.wire.send([encodeFrameJoined(type, hub, payload, flags)]);
+  }
+
+  private fail(message: string): void {
+    this.server.log.event(`${this.label} (${this.wire.peer}): ${message.replace(/^io: /, '')}; closed`);
+    this.send(Frame.error, 0, Buffer.from(message));
+    this.close(message);
+  }
+
+  /** Leave: every subscription and input let go; the transport flushed and closed. */
+  close(reason: string | null): void {
+    if (this.isClosed) return;
+    for (const s of [...this.subs.values()]) s.endpoint.free();
+    for (const i of [...this.inputs.values()]) i.endpoint.free();
+    if (reason !== null && reason.startsWith('server')) this.send(Frame.error, 0, Buffer.from(`io: ${this.server.name}: ${reason}`));
+    this.isClosed = true;
+    this.wire.end();
+    this.server.connClosed(this, reason);
+  }
+}

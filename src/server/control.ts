@@ -1,0 +1,181 @@
+// control.ts — what each ctl command does: the only code that acts on a CtlCommand.
+//
+// runCtl() parses a line (core/ctl.ts) and does it. Every command answers one
+// reply: 'ok', an error line `io: <what>: <why>`, or for status/hNv a text
+// table (or JSON when asked). A new verb in ctl.ts is a compile error here
+// until it has its case.
+
+import { CtlError, assertNever } from '../core/errors.js';
+import { parseCtl, type CtlCommand } from '../core/ctl.js';
+import type { Hub } from '../core/hub.js';
+import { formatSize } from '../core/size.js';
+import { signalGroup } from '../sys/proc.js';
+import { endpointName, type Endpoint, type EndpointKind } from './endpoints.js';
+import type { Server } from './server.js';
+
+export function runCtl(server: Server, line: string, json: boolean): string {
+  const cmd = parseCtl(line, server.hubs.maxHubs);
+  if (cmd instanceof CtlError) return cmd.message;
+  const reply = run(server, cmd, json, line.trim());
+  if (reply !== 'ok' && reply.startsWith('io:')) server.log.debug(`ctl ${line.trim()}: ${reply}`);
+  return reply;
+}
+
+function run(server: Server, cmd: CtlCommand, json: boolean, line: string): string {
+  const { hubs, log } = server;
+  switch (cmd.verb) {
+    case 'fear':
+    case 'calm':
+      hubs.pacing = cmd.verb === 'fear' ? 'paranoid' : 'fast';
+      log.event(`pacing ${hubs.pacing}`);
+      return 'ok';
+    case 'quit':
+      setImmediate(() => void server.quit('ctl quit'));
+      return 'ok';
+    case 'debug':
+    case 'shutup':
+      log.verbose = cmd.verb === 'debug';
+      log.event(`verbose logging ${log.verbose ? 'on' : 'off'}`);
+      return 'ok';
+    case 'trunc':
+    case 'notrunc':
+      hubs.isTrunc = cmd.verb === 'trunc';
+      return 'ok';
+    case 'status':
+      return json ? JSON.stringify(statusJson(server)) : statusText(server);
+    case 'eof': {
+      const s = server.sessions.get(cmd.hub);
+      if (!s) return `io: eof ${cmd.hub}: no session process reads hub ${cmd.hub}`;
+      s.proc.closeStdin();
+      return 'ok';
+    }
+    case 'signal': {
+      const s = server.sessions.get(cmd.trihub);
+      if (!s) return `io: signal ${cmd.trihub}: no session on trihub ${cmd.trihub}`;
+      s.proc.signal(`SIG${cmd.signal}`);
+      log.event(`signal ${cmd.signal} to the session on trihub ${cmd.trihub}`);
+      return 'ok';
+    }
+    case 'pace':
+      return withHub(server, line, cmd.hub, (hub) => {
+        hub.paceMs = cmd.ms;
+      });
+    case 'clear':
+      return withHub(server, line, cmd.hub, (hub) => hub.clear());
+    case 'start':
+      hubs.open(cmd.hub);
+      log.debug(`hub ${cmd.hub} started`);
+      return addNamed(server, line, cmd.hub, 'in', cmd.n);
+    case 'addOutput':
+    case 'addError':
+    case 'addInput':
+      if (!hubs.get(cmd.hub)) return `io: ${line}: hub ${cmd.hub} not started (h${cmd.hub}s${cmd.n} starts it)`;
+      return addNamed(server, line, cmd.hub, cmd.verb === 'addOutput' ? 'out' : cmd.verb === 'addError' ? 'err' : 'in', cmd.n);
+    case 'free':
+    case 'kill':
+      return withEndpoint(server, line, cmd.hub, cmd.n, (e) => {
+        if (e.fixed) return `io: ${line}: ${e.fixed}`;
+        return cmd.verb === 'free' ? e.free() : e.kill();
+      });
+    case 'killReader':
+    case 'killWriter':
+      return withEndpoint(server, line, cmd.hub, cmd.n, (e) => {
+        const wanted = cmd.verb === 'killReader' ? 'out' : 'in';
+        if (e.pid === undefined || (e.kind === 'in') !== (wanted === 'in')) {
+          return `io: ${line}: ${endpointName(e)} has no ${wanted === 'in' ? 'writing' : 'reading'} process io knows of`;
+        }
+        signalGroup(e.pid, 'SIGKILL');
+        log.event(`${line}: killed pid ${e.pid}`);
+        return undefined;
+      });
+    case 'remove':
+      return removeHub(server, line, cmd.hub);
+    case 'view':
+      return withHub(server, line, cmd.hub, (hub) => (json ? JSON.stringify(viewJson(server, hub)) : viewText(server, hub)));
+    default:
+      return assertNever(cmd);
+  }
+}
+
+/** Run fn on a started hub; its string is the reply, else 'ok'. */
+function withHub(server: Server, line: string, n: number, fn: (hub: Hub) => string | void): string {
+  const hub = server.hubs.get(n);
+  if (!hub) return `io: ${line}: hub ${n} not started`;
+  return fn(hub) ?? 'ok';
+}
+
+function withEndpoint(server: Server, line: string, hub: number, n: number, fn: (e: Endpoint) => string | void | undefined): string {
+  const e = server.endpoints.get(hub, n);
+  if (!e) return `io: ${line}: hub ${hub} has no endpoint ${n}`;
+  return fn(e) ?? 'ok';
+}
+
+function addNamed(server: Server, line: string, hub: number, kind: EndpointKind, n: number): string {
+  const e = server.endpoints.add({ hub, kind, n, owner: 'named', free: () => server.endpoints.delete(e!), kill: () => server.endpoints.delete(e!) });
+  return e ? 'ok' : `io: ${line}: hub ${hub} already has an endpoint ${n}`;
+}
+
+function removeHub(server: Server, line: string, n: number): string {
+  if (!server.hubs.get(n)) return `io: ${line}: hub ${n} not started`;
+  const trihub = n - (n % 3);
+  if (server.sessions.has(trihub)) return `io: ${line}: hub ${n} is wired to the session on trihub ${trihub} (end it first)`;
+  for (const e of server.endpoints.dropHub(n)) e.kill();
+  server.hubs.remove(n);
+  server.log.debug(`hub ${n} removed`);
+  return 'ok';
+}
+
+function hubLine(hub: Hub): string {
+  const v = hub.view();
+  const lag = v.outputs.reduce((max, o) => Math.max(max, o.lagBytes), 0);
+  return `hub ${v.hub}: ${v.pacing}, pace ${v.paceMs} ms, held ${v.heldBytes}/${formatSize(v.bufferBytes)}, inputs ${v.inputs.length}, outputs ${v.outputs.length}, slowest lag ${lag}${v.ended ? ', ended' : ''}`;
+}
+
+function statusText(server: Server): string {
+  const up = Math.round((Date.now() - server.startedAt) / 1000);
+  const lines = [`io ${server.name}: pid ${process.pid}, ${server.hubs.pacing}, ${server.hubs.isTrunc ? 'trunc' : 'notrunc'}, clients ${server.clients.size}, up ${up}s`];
+  for (const s of server.sessions.values()) lines.push(`trihub ${s.trihub}: session pid ${s.pid}, ${s.hasPty ? `pty ${s.cols}x${s.rows}` : 'pipes'}, ${s.cmd}`);
+  for (const [t, h] of server.hosts) lines.push(`trihub ${t}: host pid ${h.pid} (${h.label})`);
+  for (const hub of server.hubs.list()) lines.push(hubLine(hub));
+  return lines.join('\n');
+}
+
+function statusJson(server: Server): object {
+  return {
+    name: server.name,
+    pid: process.pid,
+    pacing: server.hubs.pacing,
+    trunc: server.hubs.isTrunc,
+    clients: server.clients.size,
+    startedAt: server.startedAt,
+    sessions: [...server.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cols: s.cols, rows: s.rows, cmd: s.cmd })),
+    hosts: [...server.hosts].map(([trihub, h]) => ({ trihub, pid: h.pid })),
+    hubs: server.hubs.list().map((hub) => {
+      const v = hub.view();
+      return { hub: v.hub, pacing: v.pacing, paceMs: v.paceMs, heldBytes: v.heldBytes, bufferBytes: v.bufferBytes, inputs: v.inputs.length, outputs: v.outputs.length, slowestLagBytes: v.outputs.reduce((m, o) => Math.max(m, o.lagBytes), 0) };
+    }),
+  };
+}
+
+function viewJson(server: Server, hub: Hub): object {
+  const v = hub.view();
+  const byOwner = new Map(v.outputs.map((o) => [o.name, o]));
+  return {
+    ...v,
+    endpoints: server.endpoints.list(hub.id).map((e) => {
+      const o = e.kind === 'in' ? undefined : byOwner.get(e.owner);
+      return { name: endpointName(e), n: e.n, kind: e.kind, owner: e.owner, ...(e.pid === undefined ? {} : { pid: e.pid }), ...(o ? { lagBytes: o.lagBytes, lostBytes: o.lostBytes } : {}) };
+    }),
+  };
+}
+
+function viewText(server: Server, hub: Hub): string {
+  const v = viewJson(server, hub) as ReturnType<Hub['view']> & { endpoints: { name: string; owner: string; pid?: number; lagBytes?: number; lostBytes?: number }[] };
+  const lines = [`${hubLine(hub)}, bytes in ${v.bytesIn}`];
+  for (const e of v.endpoints) {
+    const pid = e.pid === undefined ? '' : ` pid ${e.pid}`;
+    const lag = e.lagBytes === undefined ? '' : ` lag ${e.lagBytes} lost ${e.lostBytes}`;
+    lines.push(`  ${e.name} ${e.owner}${pid}${lag}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,69 @@
+// endpoints.ts — the named ends of each hub: HNinM, HNoutM, HNerrM.
+//
+// Every input and output wired to a hub has a number M there: a session's
+// process, a client's subscription or input, or a name made by hNsM / hNoM /
+// hNeM / hNiM that waits for use. hNv lists them; hNfM frees one (the client
+// stays connected), hNkM kills it (its client is closed too), hNyM / hNzM kill
+// the process reading / writing through it.
+//
+// Not here: the hub's own reader positions (core/hub.ts), the ctl parser.
+
+export type EndpointKind = 'in' | 'out' | 'err';
+
+export interface Endpoint {
+  hub: number;
+  n: number;
+  kind: EndpointKind;
+  /** Who holds it: 'session 0', 'conn 7', or 'named'. */
+  owner: string;
+  /** The process behind it, when io knows it (a session, a host process). */
+  pid?: number;
+  /** Why hNfM / hNkM may not touch it (a session's own ends go with the session). */
+  fixed?: string;
+  /** Let go of the hub (stop reading or writing it); the owner lives on. */
+  free(): void;
+  /** Free it and close its owner's connection. */
+  kill(): void;
+}
+
+export function endpointName(e: Pick<Endpoint, 'hub' | 'n' | 'kind'>): string {
+  return `H${e.hub}${e.kind}${e.n}`;
+}
+
+export class Endpoints {
+  private readonly byHub = new Map<number, Map<number, Endpoint>>();
+
+  /** Register an endpoint; n chosen when absent. Returns null when n is taken. */
+  add(spec: Omit<Endpoint, 'n'> & { n?: number }): Endpoint | null {
+    let ends = this.byHub.get(spec.hub);
+    if (!ends) this.byHub.set(spec.hub, (ends = new Map()));
+    let n = spec.n;
+    if (n === undefined) {
+      n = 0;
+      while (ends.has(n)) n++;
+    } else if (ends.has(n)) return null;
+    const endpoint: Endpoint = { ...spec, n };
+    ends.set(n, endpoint);
+    return endpoint;
+  }
+
+  get(hub: number, n: number): Endpoint | undefined {
+    return this.byHub.get(hub)?.get(n);
+  }
+
+  delete(e: Endpoint): void {
+    const ends = this.byHub.get(e.hub);
+    if (ends?.get(e.n) === e) ends.delete(e.n);
+  }
+
+  list(hub: number): Endpoint[] {
+    return [...(this.byHub.get(hub)?.values() ?? [])].sort((a, b) => a.n - b.n);
+  }
+
+  /** Endpoints of one hub, gone with it (hNx). */
+  dropHub(hub: number): Endpoint[] {
+    const list = this.list(hub);
+    this.byHub.delete(hub);
+    return list;
+  }
+}

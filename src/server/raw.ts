@@ -1,0 +1,88 @@
+// raw.ts — raw streams: a connection whose first line was `read N`, `write N` or `ctl`.
+//
+// read N:  from then on the connection carries the bytes of hub N, nothing
+//          else (socat, nc, a browser's WebSocket); gaps are logged, not sent;
+//          at end of stream the connection is closed.
+// write N: every byte after the line goes into hub N; the peer's EOF closes
+//          this input only, never the hub.
+// ctl:     one command a line, one reply (which may span lines) each.
+
+import type { Server, Client } from './server.js';
+import type { Endpoint } from './endpoints.js';
+import type { Wire } from './wire.js';
+
+export class RawConn implements Client {
+  readonly id: number;
+  private readonly server: Server;
+  private readonly wire: Wire;
+  private endpoint: Endpoint | null = null;
+  private isClosed = false;
+
+  constructor(server: Server, wire: Wire, id: number) {
+    this.server = server;
+    this.wire = wire;
+    this.id = id;
+    wire.onClose(() => this.close(null));
+  }
+
+  get label(): string {
+    return `conn ${this.id}`;
+  }
+
+  startRead(hub: number): void {
+    const got = this.server.openOutput(hub, this.label, {
+      queuedBytes: () => this.wire.queuedBytes(),
+      data: (bytes) => this.wire.send([bytes]),
+      gap: (lost) => this.server.log.debug(`${this.label}: hub ${hub}: lost ${lost} bytes`),
+      eof: () => this.close('end of stream'),
+    }, { onFree: () => (this.endpoint = null), onKill: () => this.close('killed by ctl') });
+    if (got instanceof Error) return this.refuse(got.message);
+    this.endpoint = got.endpoint;
+    this.wire.onDrain(() => got.pump.onSinkDrain());
+    this.wire.onEnd(() => {});
+  }
+
+  startWrite(hub: number, first: Buffer): void {
+    const got = this.server.openInput(hub, this.label, { pause: () => this.wire.pauseInput(), resume: () => this.wire.resumeInput() }, {
+      onFree: () => (this.endpoint = null),
+      onKill: () => this.close('killed by ctl'),
+    });
+    if (got instanceof Error) return this.refuse(got.message);
+    this.endpoint = got.endpoint;
+    this.wire.onData((b) => got.feeder.push(b));
+    this.wire.onEnd(() => this.close('input ended'));
+    if (first.length > 0) got.feeder.push(first);
+  }
+
+  startCtl(first: Buffer): void {
+    let pending = '';
+    const onBytes = (b: Buffer): void => {
+      pending += b.toString('utf8');
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl).replace(/\r$/, '');
+        pending = pending.slice(nl + 1);
+        if (line.trim() !== '') this.wire.send([Buffer.from(`${this.server.ctl(line, false, this.label)}\n`)]);
+      }
+      if (pending.length > 4096) this.refuse(`io: ctl: line over 4096 bytes`);
+    };
+    this.wire.onData(onBytes);
+    this.wire.onEnd(() => this.close('ctl ended'));
+    if (first.length > 0) onBytes(first);
+  }
+
+  private refuse(message: string): void {
+    this.server.log.event(`${this.label}: ${message.replace(/^io: /, '')}; closed`);
+    this.wire.send([Buffer.from(`${message}\n`)]);
+    this.close(message);
+  }
+
+  close(reason: string | null): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.endpoint?.free();
+    if (reason?.startsWith('server')) this.server.log.debug(`${this.label}: ${reason}`);
+    this.wire.end();
+    this.server.connClosed(this, reason);
+  }
+}

@@ -1,0 +1,332 @@
+// server.ts — iosrv: owns the hubs, the session processes and the clients.
+//
+// startServer() makes IO_DIR safe, listens on $IO_DIR/NAME (a stale socket is
+// removed, a live one refused), and starts the default session on trihub 0.
+// The server ends on quit, or when every session has exited and its readers
+// have drained (not with -d). quit HUPs every session's process group, KILLs
+// what is left after GRACE_MS, tells clients, and removes the socket.
+//
+// Not here: the wire (conn.ts, raw.ts, unix.ts), ctl verbs (control.ts).
+
+import { unlinkSync } from 'node:fs';
+import type net from 'node:net';
+import { CtlError } from '../core/errors.js';
+import { type Pacing } from '../core/hub.js';
+import { HubTable } from '../core/hubs.js';
+import { PROTOCOL_VERSION } from '../core/frame.js';
+import { signalGroup } from '../sys/proc.js';
+import { ensureIoDir, socketPath } from '../sys/iodir.js';
+import { listenUnix } from '../sys/socket.js';
+import type { Hello } from '../sys/handshake.js';
+import { runCtl } from './control.js';
+import type { Conn } from './conn.js';
+import { Endpoints, type Endpoint } from './endpoints.js';
+import { Feeder, type FeedSource } from './feed.js';
+import { Log } from './log.js';
+import { Pump, type PumpSink } from './pump.js';
+import { Session } from './session.js';
+import { acceptUnix } from './unix.js';
+import type { Role } from './wire.js';
+
+/** How long quit waits after HUP before KILL. */
+export const GRACE_MS = 2000;
+/** How long an ending server waits for its readers to drain. */
+export const DRAIN_MAX_MS = 30_000;
+
+export interface ServerOptions {
+  name: string;
+  ioDir: string;
+  /** The default session's command; null runs the shell. */
+  cmd: string | null;
+  /** -d: no default session; live until quit. */
+  noSession: boolean;
+  /** -s: no socket (the -i console only). */
+  noListen: boolean;
+  /** true/false forces a pty or pipes; undefined: a pty for the shell, pipes for -c. */
+  usePty: boolean | undefined;
+  pacing: Pacing;
+  paceMs: number;
+  bufferBytes: number;
+  maxHubs: number;
+  maxFrameBytes: number;
+  share: boolean;
+  env: NodeJS.ProcessEnv;
+  log: Log;
+}
+
+/** A client connection as the server sees it. */
+export interface Client {
+  readonly id: number;
+  readonly label: string;
+  close(reason: string | null): void;
+}
+
+export class Server {
+  readonly opts: ServerOptions;
+  readonly name: string;
+  readonly hubs: HubTable;
+  readonly endpoints = new Endpoints();
+  readonly log: Log;
+  readonly sessions = new Map<number, Session>();
+  readonly hosts = new Map<number, { pid: number; label: string }>();
+  readonly clients = new Set<Client>();
+  readonly startedAt = Date.now();
+  socketFile: string | null = null;
+  private listener: net.Server | null = null;
+  private nextClientId = 1;
+  private sizers = new Map<number, Conn>();
+  private quitting: Promise<void> | null = null;
+  private drainTimer: NodeJS.Timeout | null = null;
+  private resolveDone!: () => void;
+  /** Resolves when the server has quit. */
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(opts: ServerOptions) {
+    this.opts = opts;
+    this.name = opts.name;
+    this.log = opts.log;
+    this.hubs = new HubTable({ maxHubs: opts.maxHubs, bufferBytes: opts.bufferBytes, pacing: opts.pacing, paceMs: opts.paceMs });
+  }
+
+  newClientId(): number {
+    return this.nextClientId++;
+  }
+
+  hello(role: Role): Hello {
+    return {
+      version: PROTOCOL_VERSION,
+      name: this.name,
+      pid: process.pid,
+      maxHubs: this.hubs.maxHubs,
+      bufferBytes: this.hubs.bufferBytes,
+      pacing: this.hubs.pacing,
+      role,
+      sessions: [...this.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, cols: s.cols, rows: s.rows })),
+    };
+  }
+
+  /** A new output of hub N, pumped into sink; registered as endpoint HNoutM. */
+  openOutput(n: number, owner: string, sink: PumpSink, o: { fromNew?: boolean; kind?: 'out' | 'err'; onFree: () => void; onKill: () => void }): { pump: Pump; endpoint: Endpoint } | CtlError {
+    const bad = this.hubs.check(n);
+    if (bad) return bad;
+    const hub = this.hubs.open(n);
+    const kind = o.kind ?? 'out';
+    const out = hub.addOutput(owner, kind, o.fromNew || this.hubs.isTrunc ? 'new' : 'backlog');
+    const pump = new Pump(hub, out, sink);
+    const endpoint = this.endpoints.add({
+      hub: n,
+      kind,
+      owner,
+      free: () => {
+        pump.close();
+        this.endpoints.delete(endpoint);
+        o.onFree();
+        this.checkDrained();
+      },
+      kill: () => {
+        endpoint.free();
+        o.onKill();
+      },
+    })!;
+    this.log.debug(`${owner}: reads hub ${n} (${endpoint.kind}${endpoint.n})`);
+    return { pump, endpoint };
+  }
+
+  /** A new input of hub N fed from source; registered as endpoint HNinM. */
+  openInput(n: number, owner: string, source: FeedSource, o: { onFree: () => void; onKill: () => void }): { feeder: Feeder; endpoint: Endpoint } | CtlError {
+    const bad = this.hubs.check(n);
+    if (bad) return bad;
+    const hub = this.hubs.open(n);
+    const input = hub.addInput(owner);
+    const feeder = new Feeder(hub, source);
+    const endpoint = this.endpoints.add({
+      hub: n,
+      kind: 'in',
+      owner,
+      free: () => {
+        feeder.close();
+        hub.removeInput(input);
+        this.endpoints.delete(endpoint);
+        o.onFree();
+      },
+      kill: () => {
+        endpoint.free();
+        o.onKill();
+      },
+    })!;
+    this.log.debug(`${owner}: writes hub ${n} (in${endpoint.n})`);
+    return { feeder, endpoint };
+  }
+
+  /** A session process on trihub N (remote N, and the default session). Returns the reply line. */
+  spawn(trihub: number, cmd: string | null, size: { cols: number; rows: number } | undefined, by: string): string {
+    const bad = this.hubs.checkTrihub(trihub);
+    if (bad) return bad.message;
+    if (this.sessions.has(trihub) || this.hosts.has(trihub)) return `io: trihub ${trihub}: in use (try attach ${trihub})`;
+    if (this.quitting) return `io: ${this.name}: quitting`;
+    const usePty = this.opts.usePty ?? cmd === null;
+    let session: Session;
+    try {
+      session = new Session(this.hubs, { trihub, command: { cmd, env: this.opts.env }, usePty, ...size }, (s) => this.onSessionExit(s));
+    } catch (err) {
+      return (err as Error).message;
+    }
+    this.sessions.set(trihub, session);
+    this.addSessionEndpoints(session);
+    this.log.event(`session on trihub ${trihub} started by ${by}: pid ${session.pid}, ${usePty ? 'pty' : 'pipes'}, ${cmd ?? 'shell'}`);
+    return 'ok';
+  }
+
+  /** A session's own ends: it reads hub N and writes N+1 and N+2; they go when it exits. */
+  private addSessionEndpoints(s: Session): void {
+    const owner = `session ${s.pid}`;
+    const fixed = `endpoint of the session on trihub ${s.trihub} (end it with signal ${s.trihub} TERM, or h${s.trihub}y…)`;
+    const ends: Endpoint[] = [];
+    const noop = (): void => {};
+    for (const [hub, kind] of [[s.trihub, 'out'], [s.trihub + 1, 'in'], [s.trihub + 2, 'in']] as const) {
+      const e = this.endpoints.add({ hub, kind, owner, pid: s.pid, fixed, free: noop, kill: noop });
+      if (e) ends.push(e);
+    }
+    s.endpoints = ends;
+  }
+
+  /** A client that is a process on its own machine wired to trihub N (local N, here). */
+  host(trihub: number, pid: number, label: string, _onReplace: () => void): string {
+    const bad = this.hubs.checkTrihub(trihub);
+    if (bad) return bad.message;
+    if (this.sessions.has(trihub) || this.hosts.has(trihub)) return `io: trihub ${trihub}: in use (try attach ${trihub})`;
+    this.hosts.set(trihub, { pid, label });
+    this.log.event(`${label}: hosts trihub ${trihub} (its pid ${pid})`);
+    return 'ok';
+  }
+
+  /** Run one ctl line; the reply is 'ok', an error line, text or JSON. */
+  ctl(line: string, json: boolean, by: string): string {
+    this.log.debug(`${by}: ctl ${line}`);
+    return runCtl(this, line, json);
+  }
+
+  /** The window size follows the client that typed last; the first to say its size sets it. */
+  resizedBy(conn: Conn, trihub: number): void {
+    const sizer = this.sizers.get(trihub);
+    if (!sizer) this.sizers.set(trihub, conn);
+    if (!sizer || sizer === conn) this.applySize(conn, trihub);
+  }
+
+  typedBy(conn: Conn, hub: number): void {
+    if (!this.sessions.has(hub) || this.sizers.get(hub) === conn) return;
+    this.sizers.set(hub, conn);
+    this.applySize(conn, hub);
+  }
+
+  private applySize(conn: Conn, trihub: number): void {
+    const size = conn.sizes.get(trihub);
+    const session = this.sessions.get(trihub);
+    if (size && session && (size.cols !== session.cols || size.rows !== session.rows)) {
+      this.log.debug(`${conn.label}: trihub ${trihub} size ${size.cols}x${size.rows}`);
+      session.resize(size.cols, size.rows);
+    }
+  }
+
+  connClosed(client: Client, reason: string | null): void {
+    if (!this.clients.delete(client)) return;
+    for (const [trihub, sizer] of this.sizers) if ((sizer as Client) === client) this.sizers.delete(trihub);
+    for (const [trihub, host] of this.hosts) if (host.label === client.label) this.hosts.delete(trihub);
+    this.log.debug(`${client.label}: gone${reason ? ` (${reason})` : ''}`);
+  }
+
+  private onSessionExit(s: Session): void {
+    this.sessions.delete(s.trihub);
+    for (const e of s.endpoints) this.endpoints.delete(e);
+    this.log.event(`session on trihub ${s.trihub} (pid ${s.pid}) exited: ${s.exit?.signal ? `signal ${s.exit.signal}` : `status ${s.exit?.code}`}`);
+    this.checkDrained();
+  }
+
+  /** The server ends when every session has exited and its readers have drained (not with -d). */
+  checkDrained(): void {
+    if (this.opts.noSession || this.sessions.size > 0 || this.hosts.size > 0 || this.quitting || this.drainTimer) return;
+    const started = Date.now();
+    const tick = (): void => {
+      this.drainTimer = null;
+      if (this.sessions.size > 0 || this.hosts.size > 0 || this.quitting) return;
+      if (this.isDrained() || Date.now() - started > DRAIN_MAX_MS) void this.quit('every session ended');
+      else this.drainTimer = setTimeout(tick, 20);
+    };
+    tick();
+  }
+
+  private isDrained(): boolean {
+    for (const hub of this.hubs.list()) {
+      for (const o of hub.view().outputs) if (hub.hasPending(o.id)) return false;
+    }
+    return true;
+  }
+
+  async listen(): Promise<void> {
+    ensureIoDir(this.opts.ioDir, { share: this.opts.share });
+    if (this.opts.noListen) return;
+    const path = socketPath(this.opts.ioDir, this.name);
+    const { server, removedStale } = await listenUnix(path, this.name, (s) => acceptUnix(this, s), { share: this.opts.share });
+    this.listener = server;
+    this.socketFile = path;
+    if (removedStale) this.log.event(`removed a stale socket at ${path}`);
+  }
+
+  /** End the server: HUP sessions, KILL after GRACE_MS, tell clients, remove the socket. */
+  quit(reason: string): Promise<void> {
+    this.quitting ??= this.doQuit(reason);
+    return this.quitting;
+  }
+
+  private async doQuit(reason: string): Promise<void> {
+    this.log.event(`quit: ${reason}`);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.listener?.close();
+    this.removeSocket();
+    const exited = (): Promise<void> => new Promise((resolve) => {
+      const check = (): void => (this.sessions.size === 0 ? resolve() : void setTimeout(check, 10));
+      check();
+    });
+    for (const s of this.sessions.values()) signalGroup(s.pid, 'SIGHUP');
+    const timedOut = await Promise.race([exited().then(() => false), sleep(GRACE_MS).then(() => true)]);
+    if (timedOut) {
+      for (const s of this.sessions.values()) {
+        this.log.event(`session on trihub ${s.trihub} (pid ${s.pid}) ignored HUP; KILL`);
+        signalGroup(s.pid, 'SIGKILL');
+      }
+      await Promise.race([exited(), sleep(GRACE_MS)]);
+    }
+    for (const c of [...this.clients]) c.close(`server quit (${reason})`);
+    this.log.event('stopped');
+    this.resolveDone();
+  }
+
+  private removeSocket(): void {
+    if (!this.socketFile) return;
+    try {
+      unlinkSync(this.socketFile);
+    } catch {
+      // already gone
+    }
+    this.socketFile = null;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Start a server: listening, with its default session, when the promise resolves. */
+export async function startServer(opts: ServerOptions): Promise<Server> {
+  const server = new Server(opts);
+  await server.listen();
+  server.log.event(`iosrv ${server.name} started: pid ${process.pid}, ${server.socketFile ?? 'no socket'}, ${opts.pacing}, buffer ${opts.bufferBytes}, hubs ${opts.maxHubs}`);
+  if (!opts.noSession) {
+    const reply = server.spawn(0, opts.cmd, undefined, 'iosrv');
+    if (reply !== 'ok') {
+      await server.quit(`default session failed: ${reply}`);
+      throw new CtlError(reply);
+    }
+  }
+  return server;
+}

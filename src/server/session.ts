@@ -1,0 +1,101 @@
+// session.ts — a session process wired to a trihub N: hub N → stdin,
+// stdout → hub N+1, stderr → hub N+2.
+//
+// The process reads its input hub as one more output (starting at the newest
+// byte: old keystrokes are not replayed into a new shell). Its output is fed
+// through Feeders, so paranoid pacing pauses the pty or pipes. When it exits,
+// its output hubs end once what it wrote is in: readers drain, then eof.
+//
+// Not here: spawning (sys/proc.ts, sys/pty.ts), the window-size policy (conn.ts).
+
+import type { HubTable } from '../core/hubs.js';
+import type { Endpoint } from './endpoints.js';
+import type { Command, SessionProcess } from '../sys/proc.js';
+import { spawnPipes } from '../sys/proc.js';
+import { spawnPty } from '../sys/pty.js';
+import { Feeder } from './feed.js';
+import { Pump } from './pump.js';
+
+export const DEFAULT_COLS = 80;
+export const DEFAULT_ROWS = 24;
+
+export interface SessionSpec {
+  trihub: number;
+  command: Command;
+  usePty: boolean;
+  cols?: number;
+  rows?: number;
+}
+
+export class Session {
+  readonly trihub: number;
+  readonly proc: SessionProcess;
+  readonly cmd: string;
+  readonly startedAt = Date.now();
+  cols: number;
+  rows: number;
+  /** Set once the process has exited and its output is in the hubs. */
+  exit: { code: number | null; signal: string | null } | null = null;
+  /** Its endpoints in the server's registry, dropped when it exits. */
+  endpoints: Endpoint[] = [];
+  private readonly input: Pump;
+  /** The process's stdin pipe is full: the input pump waits for its 'drain'. */
+  private isStdinFull = false;
+
+  constructor(hubs: HubTable, spec: SessionSpec, onExit: (s: Session) => void) {
+    this.trihub = spec.trihub;
+    this.cols = spec.cols ?? DEFAULT_COLS;
+    this.rows = spec.rows ?? DEFAULT_ROWS;
+    this.cmd = spec.command.cmd ?? '(shell)';
+    const size = { cols: this.cols, rows: this.rows };
+    this.proc = spec.usePty ? spawnPty(spec.command, size) : spawnPipes(spec.command);
+    const proc = this.proc;
+
+    const inHub = hubs.open(spec.trihub);
+    const out = inHub.addOutput(`session ${proc.pid}`, 'out', 'new');
+    this.input = new Pump(inHub, out, {
+      queuedBytes: () => (this.isStdinFull ? Infinity : 0),
+      data: (bytes) => {
+        if (!proc.write(bytes)) this.isStdinFull = true;
+      },
+      gap: () => {},
+      eof: () => proc.closeStdin(),
+    });
+    proc.onDrain(() => {
+      this.isStdinFull = false;
+      this.input.onSinkDrain();
+    });
+
+    const outHub = hubs.open(spec.trihub + 1);
+    const errHub = hubs.open(spec.trihub + 2);
+    const outIn = outHub.addInput(`session ${proc.pid}`);
+    const errIn = errHub.addInput(`session ${proc.pid}`);
+    const outFeed = new Feeder(outHub, proc);
+    const errFeed = new Feeder(errHub, proc);
+    proc.onStdout((b) => outFeed.push(b));
+    proc.onStderr((b) => errFeed.push(b));
+    proc.onExit((code, signal) => {
+      this.exit = { code, signal };
+      this.input.close();
+      outFeed.end();
+      errFeed.end();
+      outHub.removeInput(outIn);
+      errHub.removeInput(errIn);
+      onExit(this);
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  get hasPty(): boolean {
+    return this.proc.hasPty;
+  }
+
+  resize(cols: number, rows: number): void {
+    this.cols = cols;
+    this.rows = rows;
+    this.proc.resize(cols, rows);
+  }
+}

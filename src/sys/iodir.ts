@@ -1,0 +1,61 @@
+// iodir.ts — where sessions live: IO_DIR, and the socket path of a name.
+//
+// IO_DIR is $IO_DIR, else $XDG_RUNTIME_DIR/io, else /tmp/io-$UID. It is made
+// mode 0700 and refused when it is not safe: a symlink, not a directory, owned
+// by someone else, or open to group or others (anyone there could connect to
+// every session, or plant a socket). The refusal says how to fix it.
+//
+// Not here: sockets themselves (socket.ts).
+
+import { lstatSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { IoError, UsageError } from '../core/errors.js';
+
+/** sun_path is 108 bytes on Linux; leave room for the terminating NUL. */
+const SOCKET_PATH_MAX = 107;
+
+export function resolveIoDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['IO_DIR']) return env['IO_DIR'];
+  if (env['XDG_RUNTIME_DIR']) return join(env['XDG_RUNTIME_DIR'], 'io');
+  return `/tmp/io-${process.getuid?.() ?? 0}`;
+}
+
+/** Make IO_DIR if missing; throw IO_ERR_IODIR when it is not safe to use. */
+export function ensureIoDir(dir: string, opts: { share?: boolean } = {}): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: opts.share ? 0o710 : 0o700 });
+  } catch (err) {
+    throw new IoError('IO_ERR_IODIR', `io: ${dir}: cannot create: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink()) {
+    throw new IoError('IO_ERR_IODIR', `io: ${dir}: is a symlink; refusing (remove it, or set IO_DIR to a directory of your own)`);
+  }
+  if (!st.isDirectory()) throw new IoError('IO_ERR_IODIR', `io: ${dir}: not a directory; refusing (remove it, or set IO_DIR)`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new IoError('IO_ERR_IODIR', `io: ${dir}: owned by uid ${st.uid}, not ${uid}; refusing (set IO_DIR to a directory of your own)`);
+  }
+  const mode = st.mode & 0o777;
+  const allowed = opts.share ? 0o710 : 0o700;
+  if ((mode & ~allowed) !== 0) {
+    throw new IoError('IO_ERR_IODIR', `io: ${dir}: open to others (mode ${mode.toString(8).padStart(4, '0')}); refusing (chmod ${allowed.toString(8)} ${dir})`);
+  }
+}
+
+/** A session name is one path component of printable characters. */
+export function checkName(name: string): void {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.+@-]{0,63}$/.test(name)) {
+    throw new UsageError(`io: bad session name '${name}': use letters, digits and _ . + @ - (at most 64, not starting with . or -)`);
+  }
+}
+
+/** $IO_DIR/NAME, checked against the socket path limit. */
+export function socketPath(dir: string, name: string): string {
+  checkName(name);
+  const path = join(dir, name);
+  if (Buffer.byteLength(path) > SOCKET_PATH_MAX) {
+    throw new UsageError(`io: ${path}: socket path longer than ${SOCKET_PATH_MAX} bytes (set a shorter IO_DIR)`);
+  }
+  return path;
+}

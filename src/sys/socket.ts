@@ -1,0 +1,78 @@
+// socket.ts — Unix sockets: listen safely, connect, and tell live from stale.
+//
+// A socket file nobody answers on is stale (its server died without cleaning
+// up): connect() gets ECONNREFUSED, and unlinking it is safe because nobody
+// can be listening on it. A socket that answers belongs to a live server,
+// which we never touch: we ask its pid (the hello frame) for the message.
+
+import { existsSync, chmodSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import { IoError } from '../core/errors.js';
+import { handshake, type Hello } from './handshake.js';
+
+export type Probe = { state: 'absent' } | { state: 'stale' } | { state: 'live'; hello: Hello | null };
+
+/** Connect to a Unix socket; reject with IO_ERR_NO_SERVER naming the reason. */
+export function connectUnix(path: string, name: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'ENOENT' ? 'no such session' : err.code === 'ECONNREFUSED' ? 'stale socket, no server answers' : (err.code ?? err.message);
+      reject(new IoError('IO_ERR_NO_SERVER', `io: ${name}: ${why} (${path})`, { cause: err }));
+    });
+  });
+}
+
+/** What is at this path: nothing, a stale socket, or a live server (with its hello). */
+export async function probeSocket(path: string, name: string): Promise<Probe> {
+  if (!existsSync(path)) return { state: 'absent' };
+  let socket: net.Socket;
+  try {
+    socket = await connectUnix(path, name);
+  } catch (err) {
+    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENOENT') return { state: 'absent' };
+    if (code === 'ECONNREFUSED' || code === 'ENOTSOCK') return { state: 'stale' };
+    throw err;
+  }
+  try {
+    const { hello } = await handshake(socket, name, 2000);
+    return { state: 'live', hello };
+  } catch {
+    return { state: 'live', hello: null };
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Listen at path (mode 0600, 0660 with share), after removing a stale socket; refuse a live one. */
+export async function listenUnix(path: string, name: string, onConnection: (s: net.Socket) => void, opts: { share?: boolean } = {}): Promise<{ server: net.Server; removedStale: boolean }> {
+  const probe = await probeSocket(path, name);
+  if (probe.state === 'live') {
+    const pid = probe.hello ? ` (pid ${probe.hello.pid})` : '';
+    throw new IoError('IO_ERR_RUNNING', `io: ${name} is already running${pid}`);
+  }
+  if (probe.state === 'stale') unlinkSync(path);
+  const server = net.createServer({ allowHalfOpen: true }, onConnection);
+  await new Promise<void>((resolve, reject) => {
+    // Two servers racing for one name: both saw no socket, the second to bind loses.
+    const onError = (err: NodeJS.ErrnoException): void =>
+      reject(err.code === 'EADDRINUSE' ? new IoError('IO_ERR_RUNNING', `io: ${name} is already running`) : new IoError('IO_ERR_NO_SERVER', `io: ${path}: cannot listen: ${err.code ?? err.message}`));
+    server.once('error', onError);
+    const old = process.umask(0o177);
+    try {
+      server.listen(path, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    } finally {
+      process.umask(old);
+    }
+  });
+  chmodSync(path, opts.share ? 0o660 : 0o600);
+  return { server, removedStale: probe.state === 'stale' };
+}
