@@ -150,7 +150,7 @@ export class Hub {
 
   /** A detached output stops holding room. */
   removeOutput(out: OutputId): void {
-    this.outputs.delete(out);
+    if (this.outputs.delete(out)) this.checkRoom();
   }
 
   hasOutput(out: OutputId): boolean {

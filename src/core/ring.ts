@@ -12,6 +12,8 @@ export class Ring {
   private readonly buf: Buffer;
   private startOffset = 0;
   private endOffset = 0;
+  /** Where endOffset falls in buf (endOffset % capacity, kept without a `%` per call). */
+  private head = 0;
 
   constructor(capacityBytes: number) {
     if (!Number.isSafeInteger(capacityBytes) || capacityBytes < 1) {
@@ -42,11 +44,20 @@ export class Ring {
     if (n === 0) return;
     const cap = this.capacity;
     let src = bytes;
-    if (n > cap) src = bytes.subarray(n - cap);
-    const at = (this.endOffset + (n - src.length)) % cap;
-    const first = Math.min(src.length, cap - at);
-    this.buf.set(first === src.length ? src : src.subarray(0, first), at);
-    if (first < src.length) this.buf.set(src.subarray(first), 0);
+    let at = this.head;
+    if (n > cap) {
+      src = bytes.subarray(n - cap);
+      at = (at + (n - cap)) % cap;
+    }
+    const first = cap - at;
+    if (src.length <= first) {
+      this.buf.set(src, at);
+    } else {
+      this.buf.set(src.subarray(0, first), at);
+      this.buf.set(src.subarray(first), 0);
+    }
+    at += src.length;
+    this.head = at >= cap ? at - cap : at;
     this.endOffset += n;
     if (this.endOffset - this.startOffset > cap) this.startOffset = this.endOffset - cap;
   }
@@ -60,7 +71,9 @@ export class Ring {
     const stop = Math.min(this.endOffset, begin + maxBytes);
     if (!(stop > begin)) return []; // also when maxBytes is NaN
     const cap = this.capacity;
-    const a = begin % cap;
+    // begin is within a ring of the end, so its place is head stepped back.
+    let a = this.head - (this.endOffset - begin);
+    if (a < 0) a += cap;
     const len = stop - begin;
     if (a + len <= cap) return [this.buf.subarray(a, a + len)];
     return [this.buf.subarray(a, cap), this.buf.subarray(0, a + len - cap)];

@@ -9,7 +9,7 @@
 // Not here: the transport (wire.ts), what ctl commands do (control.ts).
 
 import { ProtocolError } from '../core/errors.js';
-import { decodeResize, encodeFrame, encodeFrameJoined, encodeGap, Frame, FrameDecoder, FLAG_JSON, FLAG_NEW, type DecodedFrame } from '../core/frame.js';
+import { decodeResize, encodeFrame, encodeResize, encodeFrameJoined, encodeGap, Frame, FrameDecoder, FLAG_JSON, FLAG_NEW, type DecodedFrame } from '../core/frame.js';
 import type { Endpoint } from './endpoints.js';
 import type { Feeder } from './feed.js';
 import type { Pump } from './pump.js';
@@ -169,8 +169,13 @@ export class Conn implements Client {
     if (this.role !== 'control') return this.refuse(`local ${f.hub}`, `${this.role} client`);
     const spec = this.parseJson(f.payload) as { pid?: unknown } | null;
     const pid = typeof spec?.pid === 'number' ? spec.pid : 0;
-    const reply = this.server.host(f.hub, pid, this.label, () => this.close('host replaced'));
+    const reply = this.server.host(f.hub, pid, this);
     this.send(Frame.reply, f.hub, Buffer.from(reply));
+  }
+
+  /** To a host process: its trihub's window size changed. */
+  sendResize(trihub: number, cols: number, rows: number): void {
+    if (!this.isClosed) this.wire.send([encodeResize(trihub, cols, rows)]);
   }
 
   private parseJson(payload: Buffer): unknown {

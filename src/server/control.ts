@@ -149,7 +149,7 @@ function statusJson(server: Server): object {
     clients: server.clients.size,
     startedAt: server.startedAt,
     sessions: [...server.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cols: s.cols, rows: s.rows, cmd: s.cmd })),
-    hosts: [...server.hosts].map(([trihub, h]) => ({ trihub, pid: h.pid })),
+    hosts: [...server.hosts].map(([trihub, h]) => ({ trihub, pid: h.pid, pty: true })),
     hubs: server.hubs.list().map((hub) => {
       const v = hub.view();
       return { hub: v.hub, pacing: v.pacing, paceMs: v.paceMs, heldBytes: v.heldBytes, bufferBytes: v.bufferBytes, inputs: v.inputs.length, outputs: v.outputs.length, slowestLagBytes: v.outputs.reduce((m, o) => Math.max(m, o.lagBytes), 0) };

@@ -68,7 +68,7 @@ export class Server {
   readonly endpoints = new Endpoints();
   readonly log: Log;
   readonly sessions = new Map<number, Session>();
-  readonly hosts = new Map<number, { pid: number; label: string }>();
+  readonly hosts = new Map<number, { pid: number; label: string; conn: Conn; cols: number; rows: number }>();
   readonly clients = new Set<Client>();
   readonly startedAt = Date.now();
   socketFile: string | null = null;
@@ -191,12 +191,12 @@ export class Server {
   }
 
   /** A client that is a process on its own machine wired to trihub N (local N, here). */
-  host(trihub: number, pid: number, label: string, _onReplace: () => void): string {
+  host(trihub: number, pid: number, conn: Conn): string {
     const bad = this.hubs.checkTrihub(trihub);
     if (bad) return bad.message;
     if (this.sessions.has(trihub) || this.hosts.has(trihub)) return `io: trihub ${trihub}: in use (try attach ${trihub})`;
-    this.hosts.set(trihub, { pid, label });
-    this.log.event(`${label}: hosts trihub ${trihub} (its pid ${pid})`);
+    this.hosts.set(trihub, { pid, label: conn.label, conn, cols: 0, rows: 0 });
+    this.log.event(`${conn.label}: hosts trihub ${trihub} (its pid ${pid})`);
     return 'ok';
   }
 
@@ -214,24 +214,36 @@ export class Server {
   }
 
   typedBy(conn: Conn, hub: number): void {
-    if (!this.sessions.has(hub) || this.sizers.get(hub) === conn) return;
+    if (!(this.sessions.has(hub) || this.hosts.has(hub)) || this.sizers.get(hub) === conn) return;
     this.sizers.set(hub, conn);
     this.applySize(conn, hub);
   }
 
   private applySize(conn: Conn, trihub: number): void {
     const size = conn.sizes.get(trihub);
-    const session = this.sessions.get(trihub);
-    if (size && session && (size.cols !== session.cols || size.rows !== session.rows)) {
-      this.log.debug(`${conn.label}: trihub ${trihub} size ${size.cols}x${size.rows}`);
-      session.resize(size.cols, size.rows);
+    const target = this.sessions.get(trihub) ?? this.hosts.get(trihub);
+    if (!size || !target || (size.cols === target.cols && size.rows === target.rows)) return;
+    this.log.debug(`${conn.label}: trihub ${trihub} size ${size.cols}x${size.rows}`);
+    if (target instanceof Session) target.resize(size.cols, size.rows);
+    else {
+      target.cols = size.cols;
+      target.rows = size.rows;
+      target.conn.sendResize(trihub, size.cols, size.rows);
     }
   }
 
   connClosed(client: Client, reason: string | null): void {
     if (!this.clients.delete(client)) return;
     for (const [trihub, sizer] of this.sizers) if ((sizer as Client) === client) this.sizers.delete(trihub);
-    for (const [trihub, host] of this.hosts) if (host.label === client.label) this.hosts.delete(trihub);
+    for (const [trihub, host] of this.hosts) {
+      if (host.label !== client.label) continue;
+      // A host leaving is its shell ending: readers of its output get the rest, then eof.
+      this.hosts.delete(trihub);
+      this.hubs.get(trihub + 1)?.end();
+      this.hubs.get(trihub + 2)?.end();
+      this.log.event(`${client.label}: host of trihub ${trihub} gone`);
+      this.checkDrained();
+    }
     this.log.debug(`${client.label}: gone${reason ? ` (${reason})` : ''}`);
   }
 

@@ -77,6 +77,7 @@ export function handshake(socket: Socket, name: string, timeoutMs = HANDSHAKE_TI
       if (!first) return;
       if (first.type !== Frame.hello) return fail(new IoError('IO_ERR_GREETING', `io: ${name}: expected hello, got frame type ${first.type}`));
       cleanup();
+      socket.pause(); // the caller's reader resumes it: nothing is read with no listener
       resolve({ hello: JSON.parse(first.payload.toString('utf8')) as Hello, decoder, frames: frames.slice(1) });
     };
     socket.on('data', onData);

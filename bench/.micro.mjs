@@ -1,0 +1,21 @@
+import { Hub } from '../dist/core/hub.js';
+import { Ring } from '../dist/core/ring.js';
+const N = 2_000_000;
+function t(name, fn) { fn(); const t0 = process.hrtime.bigint(); fn(); const ns = Number(process.hrtime.bigint() - t0) / N; console.log(name.padEnd(40), ns.toFixed(1), 'ns/op'); }
+const big = Buffer.alloc(512 * 1024); const ab = big.buffer; const off = big.byteOffset;
+const chunk = Buffer.alloc(4096, 1);
+let sink = 0;
+t('buf.subarray', () => { for (let i = 0; i < N; i++) sink += big.subarray(i & 1023, 4096 + (i & 1023)).length; });
+t('Buffer.from(ab,off,len)', () => { for (let i = 0; i < N; i++) sink += Buffer.from(ab, off + (i & 1023), 4096).length; });
+t('new Uint8Array(ab,off,len)', () => { for (let i = 0; i < N; i++) sink += new Uint8Array(ab, off + (i & 1023), 4096).length; });
+t('copy 4K', () => { const d = Buffer.alloc(4096); for (let i = 0; i < N; i++) sink += chunk.copy(d, 0); });
+t('big.set(chunk, at)', () => { for (let i = 0; i < N; i++) big.set(chunk, (i * 4096) & (512*1024-1)); });
+const ring = new Ring(512 * 1024);
+t('ring.write 4K', () => { for (let i = 0; i < N; i++) ring.write(chunk); });
+t('ring.read 4K', () => { for (let i = 0; i < N; i++) sink += ring.read(ring.end - 4096, 4096).length; });
+const hub = new Hub(0); const o = hub.addOutput('a');
+t('hub.write 4K', () => { for (let i = 0; i < N; i++) hub.write(chunk); });
+t('hub.write+take 4K', () => { for (let i = 0; i < N; i++) { hub.write(chunk); sink += hub.take(o, Infinity).chunks.length; } });
+const s = new Set();
+t('for of empty Set', () => { for (let i = 0; i < N; i++) for (const f of s) f(); });
+console.log(sink > 0);

@@ -1,0 +1,289 @@
+// hub.ts — one hub: a ring of bytes with any number of inputs and outputs.
+//
+// Every output keeps its own absolute offset into the stream. In fast mode a
+// write never waits: an output that falls a whole ring behind is moved to the
+// oldest byte still held and told exactly how many bytes it lost (a gap). In
+// paranoid mode write() takes only the room every output has freed and says
+// how much it took; the caller pauses its source and retries on 'room'.
+//
+// End of stream is a mark at an offset: outputs get the bytes before it, then
+// eof. A later write starts the stream again; outputs that joined before the
+// mark still see it, outputs that join after do not.
+//
+// No I/O here: no sockets, no timers. Transports pull with take(); pace is a
+// number the transport's timer reads; the server wires 'room' to resume().
+import { Ring } from './ring.js';
+export const DEFAULT_BUFFER_BYTES = 512 * 1024;
+export class Hub {
+    id;
+    paceMs;
+    ring;
+    mode;
+    outputs = new Map();
+    inputs = new Map();
+    nextId = 1;
+    eofMarks = [];
+    isEnded = false;
+    isWaitingForRoom = false;
+    roomListeners = new Set();
+    dataListeners = new Set();
+    copyMemo = null;
+    constructor(id, opts = {}) {
+        this.id = id;
+        this.ring = new Ring(opts.bufferBytes ?? DEFAULT_BUFFER_BYTES);
+        this.mode = opts.pacing ?? 'fast';
+        this.paceMs = opts.paceMs ?? 0;
+    }
+    get pacing() {
+        return this.mode;
+    }
+    /** Switch pacing at any time; going fast releases a waiting writer. */
+    set pacing(mode) {
+        this.mode = mode;
+        this.checkRoom();
+    }
+    get bufferBytes() {
+        return this.ring.capacity;
+    }
+    /** Offset of the oldest byte held. */
+    get start() {
+        return this.ring.start;
+    }
+    /** Offset one past the newest byte: every byte ever taken in. */
+    get bytesIn() {
+        return this.ring.end;
+    }
+    get ended() {
+        return this.isEnded;
+    }
+    get outputCount() {
+        return this.outputs.size;
+    }
+    get inputCount() {
+        return this.inputs.size;
+    }
+    /** A new output, at the backlog (oldest byte held) or, with 'new', at the newest. */
+    addOutput(name, kind = 'out', from = 'backlog') {
+        const id = this.nextId++;
+        // A stream that has ended shows its end to a newcomer; marks of earlier
+        // runs of a restarted stream do not. Both are the one rule "marks from
+        // ring.end on": while ended, the last mark is ring.end (a write restarts
+        // first), and while running every mark is below ring.end, and the next
+        // end() puts its mark at ring.end or later.
+        const eofFrom = this.ring.end;
+        const pos = from === 'new' ? this.ring.end : this.ring.start;
+        this.outputs.set(id, { id, name, kind, pos, eofFrom, lostTotal: 0 });
+        return id;
+    }
+    /** A detached output stops holding room. */
+    removeOutput(out) {
+        if (this.outputs.delete(out))
+            this.checkRoom();
+    }
+    hasOutput(out) {
+        return this.outputs.has(out);
+    }
+    addInput(name) {
+        const id = this.nextId++;
+        this.inputs.set(id, name);
+        return id;
+    }
+    removeInput(input) {
+        this.inputs.delete(input);
+    }
+    /**
+     * Take in bytes; returns how many were taken. Fast: all of them. Paranoid:
+     * only the room every output has freed; when short, 'room' fires later.
+     */
+    write(bytes) {
+        if (bytes.length === 0)
+            return 0;
+        let n = bytes.length;
+        if (this.mode === 'paranoid') {
+            n = Math.min(n, this.room());
+            if (n < bytes.length)
+                this.isWaitingForRoom = true;
+            if (n === 0)
+                return 0;
+        }
+        if (this.isEnded)
+            this.restart();
+        this.ring.write(n === bytes.length ? bytes : bytes.subarray(0, n));
+        if (this.dataListeners.size !== 0)
+            for (const fn of this.dataListeners)
+                fn();
+        return n;
+    }
+    /** Bytes a paranoid write may take now (Infinity when nobody holds room). */
+    room() {
+        if (this.outputs.size === 0)
+            return Infinity;
+        let min = this.ring.end;
+        for (const o of this.outputs.values())
+            if (o.pos < min)
+                min = o.pos;
+        return this.ring.capacity - (this.ring.end - Math.max(min, this.ring.start));
+    }
+    /** Bytes ready for this output now (0 when it is at the end or at an eof mark). */
+    available(out) {
+        const o = this.outputs.get(out);
+        if (!o)
+            return 0;
+        const pos = o.pos < this.ring.start ? this.skipTo(o) : o.pos;
+        return this.stopFor(o, pos) - pos;
+    }
+    /** True when take() would hand this output bytes, a gap or an eof. */
+    hasPending(out) {
+        const o = this.outputs.get(out);
+        if (!o)
+            return false;
+        if (o.pos < this.ring.start || o.pos < this.ring.end)
+            return true;
+        return this.nextMark(o, o.pos) === o.pos;
+    }
+    /** Up to maxBytes for this output, as views into the ring. */
+    take(out, maxBytes) {
+        const o = this.outputs.get(out);
+        if (!o)
+            return { chunks: [], lostBytes: 0, eof: false };
+        const lostBytes = o.pos < this.ring.start ? this.skipLost(o) : 0;
+        const pos = o.pos;
+        const end = this.eofMarks.length === 0 ? this.ring.end : this.stopFor(o, pos);
+        const stop = maxBytes >= end - pos ? end : pos + (maxBytes > 0 ? maxBytes : 0);
+        const chunks = this.ring.read(pos, stop - pos);
+        const eof = this.advance(o, stop);
+        return { chunks, lostBytes, eof };
+    }
+    /**
+     * take(), joined into one Buffer that later writes cannot touch. Outputs
+     * that move in step share one copy: bytes at an offset never change, so a
+     * copy of [from, to) stays true for everyone.
+     */
+    takeCopy(out, maxBytes) {
+        const o = this.outputs.get(out);
+        if (!o)
+            return { data: null, lostBytes: 0, eof: false };
+        const lostBytes = this.skipLost(o);
+        let stop = Math.min(this.stopFor(o, o.pos), o.pos + (maxBytes > 0 ? maxBytes : 0));
+        let data = null;
+        const memo = this.copyMemo;
+        if (memo && memo.from === o.pos && memo.to <= stop && memo.to > memo.from) {
+            stop = memo.to;
+            data = memo.data;
+        }
+        else if (stop > o.pos) {
+            const chunks = this.ring.read(o.pos, stop - o.pos);
+            data = chunks.length === 1 ? Buffer.from(chunks[0]) : Buffer.concat(chunks);
+            this.copyMemo = { from: o.pos, to: stop, data };
+        }
+        const eof = this.advance(o, stop);
+        return { data, lostBytes, eof };
+    }
+    /** Empty the hub: outputs move to the newest byte, nothing counts as lost. */
+    clear() {
+        this.ring.clear();
+        for (const o of this.outputs.values())
+            if (o.pos < this.ring.end)
+                o.pos = this.ring.end;
+        this.copyMemo = null;
+        this.checkRoom();
+    }
+    /** End of stream: outputs get what they have not taken, then eof. */
+    end() {
+        if (this.isEnded)
+            return;
+        this.isEnded = true;
+        this.eofMarks.push(this.ring.end);
+        for (const fn of this.dataListeners)
+            fn();
+    }
+    /** Called when bytes may be written again after a short paranoid write. */
+    onRoom(listener) {
+        this.roomListeners.add(listener);
+        return () => this.roomListeners.delete(listener);
+    }
+    /** Called after every write and at end of stream: outputs may have something to take. */
+    onData(listener) {
+        this.dataListeners.add(listener);
+        return () => this.dataListeners.delete(listener);
+    }
+    view() {
+        const outputs = [];
+        for (const o of this.outputs.values()) {
+            outputs.push({ id: o.id, name: o.name, kind: o.kind, lagBytes: this.ring.end - o.pos, lostBytes: o.lostTotal });
+        }
+        return {
+            hub: this.id,
+            pacing: this.mode,
+            paceMs: this.paceMs,
+            bufferBytes: this.ring.capacity,
+            heldBytes: this.ring.size,
+            bytesIn: this.ring.end,
+            ended: this.isEnded,
+            inputs: [...this.inputs].map(([id, name]) => ({ id, name })),
+            outputs,
+        };
+    }
+    /** Move an overrun output to the oldest byte held; return what it lost. */
+    skipLost(o) {
+        if (o.pos >= this.ring.start)
+            return 0;
+        const to = this.skipTo(o);
+        const lost = to - o.pos;
+        o.pos = to;
+        o.lostTotal += lost;
+        return lost;
+    }
+    /**
+     * Where an overrun output lands: the oldest byte held, unless an end of
+     * stream it is owed lies in the lost bytes. Then it stops at that mark, so
+     * take() hands it the gap before the mark and the eof; the next take() the
+     * gap after. The output that joined before the end sees it, lapped or not.
+     */
+    skipTo(o) {
+        const mark = this.nextMark(o, o.pos);
+        return mark !== undefined && mark < this.ring.start ? mark : this.ring.start;
+    }
+    /** Where this output's next read must stop: the next eof mark for it, or the end. */
+    stopFor(o, pos) {
+        const mark = this.nextMark(o, pos);
+        return mark === undefined ? this.ring.end : mark;
+    }
+    nextMark(o, pos) {
+        for (const m of this.eofMarks)
+            if (m >= pos && m >= o.eofFrom)
+                return m;
+        return undefined;
+    }
+    /** Move the output to `stop`; true when it reached an eof mark meant for it. */
+    advance(o, stop) {
+        const moved = stop > o.pos;
+        o.pos = stop;
+        const eof = this.eofMarks.length !== 0 && this.nextMark(o, stop) === stop;
+        if (eof)
+            o.eofFrom = stop + 1;
+        if (moved && this.isWaitingForRoom)
+            this.checkRoom();
+        return eof;
+    }
+    /** A write after the end starts the stream again; forget marks nobody will see. */
+    restart() {
+        this.isEnded = false;
+        this.eofMarks = this.eofMarks.filter((m) => {
+            for (const o of this.outputs.values())
+                if (m >= o.pos && m >= o.eofFrom)
+                    return true;
+            return false;
+        });
+    }
+    checkRoom() {
+        if (!this.isWaitingForRoom)
+            return;
+        if (this.mode === 'paranoid' && this.room() <= 0)
+            return;
+        this.isWaitingForRoom = false;
+        for (const fn of this.roomListeners)
+            fn();
+    }
+}
+//# sourceMappingURL=hub.js.map

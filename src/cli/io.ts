@@ -1,0 +1,290 @@
+#!/usr/bin/env node
+// io.ts — the program a user types: start a server when the name is free,
+// attach when it is taken; and the small tools around it (ls, read, write,
+// ctl, kill).
+//
+// io [-a | -i] [server flags] [NAME] [zap] [slow|fast] [here]
+// With no server at $IO_DIR/NAME (a stale socket is removed first) io starts
+// one in the background and returns; -a then attaches; -i runs it here with a
+// console. With a live server, io attaches. With no name: iorc.$pid.
+
+import { Command, Option } from 'commander';
+import { join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { attach } from '../client/connect.js';
+import type { Client } from '../client/client.js';
+import { listSessions } from '../client/list.js';
+import { UsageError, IoError } from '../core/errors.js';
+import { SLOW_PACE_MS, START_WORDS, type StartWord } from '../core/words.js';
+import { Shell } from '../shell/shell.js';
+import { runHost } from '../shell/local.js';
+import { resolveIoDir, socketPath, checkName } from '../sys/iodir.js';
+import { probeSocket } from '../sys/socket.js';
+import { startHost, startInBackground } from './daemon.js';
+import { VERSION, runMain } from './main.js';
+import { addServerFlags, checkServerFlags, usageOutput, type ServerFlags } from './options.js';
+import { serve } from './serve.js';
+
+type IoFlags = ServerFlags & { a?: boolean; i?: boolean };
+
+const program = usageOutput(new Command('io'))
+  .description('persistent multiplexed i/o sessions: start a session, or attach to it')
+  .version(VERSION, '-V, --version')
+  .argument('[name]', 'session name (default iorc.$pid)')
+  .argument('[words...]', 'client words: zap (clear the backlog first), slow | fast (pace), here (a shell on this machine)')
+  .option('-a', 'attach after starting the server')
+  .option('-i', 'run the server here: its log on this terminal, typed lines to the ctl');
+addServerFlags(program);
+program.addHelpText('after', `
+Examples:
+  io -a demo                 start a shell session named demo and attach (Ctrl-\\ detaches)
+  io demo                    attach to it again, from anywhere
+  io -c cat chat             a chat room: everyone who runs 'io chat' sees every line
+  io -c 'tail -f /var/log/syslog' logs ; io read logs 1
+  io demo zap fast           attach with the backlog cleared, at full pace
+  io -i -v rc.3              a server with a control console here (fear, h1v, shutup)
+  io ls | io ctl demo status | io kill demo`);
+
+program
+  .command('ls')
+  .description('list sessions: name, pid, hubs, clients, age')
+  .action(() => ls());
+program
+  .command('read')
+  .description('copy hub N to stdout (raw bytes; exits 0 at end of stream)')
+  .argument('<name>')
+  .argument('<hub>', 'hub number', hubArg)
+  .option('--new', 'skip the backlog: only bytes written from now on')
+  .action((name: string, hub: number, o: { new?: boolean }) => readHub(name, hub, o.new ?? false));
+program
+  .command('write')
+  .description('copy stdin into hub N (end of input closes this input only)')
+  .argument('<name>')
+  .argument('<hub>', 'hub number', hubArg)
+  .action((name: string, hub: number) => writeHub(name, hub));
+program
+  .command('ctl')
+  .description('send control commands (fear, calm, status, h1v, …) and print the replies')
+  .argument('<name>')
+  .argument('<cmd...>')
+  .option('--json', 'status and hNv as JSON')
+  .action((name: string, cmd: string[], o: { json?: boolean }) => ctl(name, cmd, o.json ?? false));
+program
+  .command('kill')
+  .description('quit a server: its sessions are hung up, its socket removed')
+  .argument('<name>')
+  .action((name: string) => kill(name));
+program
+  .command('host', { hidden: true })
+  .description('serve trihub N of NAME from a shell on this machine (local N, here)')
+  .argument('<name>')
+  .argument('<trihub>', 'trihub number', hubArg)
+  .addOption(new Option('--ready-fd <fd>').argParser(Number))
+  .action((name: string, trihub: number, o: { readyFd?: number }) => host(name, trihub, o.readyFd));
+
+program.action((name: string | undefined, words: string[]) => main(name, words, program.opts<IoFlags>()));
+
+function hubArg(text: string): number {
+  if (!/^\d{1,5}$/.test(text)) throw new UsageError(`io: '${text}' is not a hub number`);
+  return Number(text);
+}
+
+function done(status: number): never {
+  process.exit(status);
+}
+
+async function main(nameArg: string | undefined, words: string[], f: IoFlags): Promise<void> {
+  if (f.a && f.i) throw new UsageError('io: -a and -i cannot be used together (-i keeps the server here; attach from another terminal)');
+  checkServerFlags(f);
+  for (const w of words) {
+    if (!(START_WORDS as readonly string[]).includes(w)) throw new UsageError(`io: unknown word '${w}' (try: ${START_WORDS.join(' ')})`);
+  }
+  if (words.includes('slow') && words.includes('fast')) throw new UsageError('io: slow and fast cannot be used together');
+  const name = nameArg ?? `iorc.${process.pid}`;
+  checkName(name);
+  const ioDir = resolveIoDir();
+  const path = socketPath(ioDir, name);
+  const probe = await probeSocket(path, name);
+  if (probe.state === 'live') {
+    if (f.i) throw new UsageError(`io: ${name} is already running${probe.hello ? ` (pid ${probe.hello.pid})` : ''}; -i starts a new server`);
+    return attachShell(name, words as StartWord[]);
+  }
+  if (probe.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
+  if (f.i) return serve(name, f, { console: true, noListen: false });
+  const logFile = f.l === true ? join(ioDir, `${name}.log`) : typeof f.l === 'string' ? f.l : null;
+  try {
+    await startInBackground(name, serverArgs(f), logFile);
+  } catch (err) {
+    // Another io started this name a moment before us: attach to that one.
+    if (!(err instanceof IoError && err.code === 'IO_ERR_RUNNING' && f.a)) throw err;
+  }
+  if (f.a) return attachShell(name, words as StartWord[]);
+  process.stderr.write(`io: ${name} started (attach: io ${name})\n`);
+}
+
+/** io's server flags, as iosrv takes them. */
+function serverArgs(f: IoFlags): string[] {
+  const args: string[] = [];
+  if (f.d) args.push('-d');
+  if (f.p) args.push('-p');
+  if (f.v) args.push('-v');
+  if (f.l !== undefined) args.push(typeof f.l === 'string' ? `-l${f.l}` : '-l');
+  if (f.c !== undefined) args.push('-c', f.c);
+  if (f.pty) args.push('--pty');
+  if (f.pipes) args.push('--pipes');
+  if (f.share) args.push('--share');
+  args.push('--buffer', String(f.buffer), '--hubs', String(f.hubs), '--max-frame', String(f.maxFrame));
+  return args;
+}
+
+async function attachShell(name: string, words: StartWord[]): Promise<void> {
+  const client = await attach(name);
+  let trihub = 0;
+  if (words.includes('here')) {
+    trihub = await freeTrihub(client);
+    await startHost(name, trihub);
+  }
+  for (const w of words) {
+    const hubs = [trihub, trihub + 1, trihub + 2];
+    const cmds = w === 'zap' ? hubs.map((h) => `h${h}c`) : w === 'slow' || w === 'fast' ? hubs.map((h) => `h${h}t${w === 'slow' ? SLOW_PACE_MS : 0}`) : [];
+    for (const c of cmds) {
+      const reply = await client.ctl(c);
+      if (reply !== 'ok' && !reply.includes('not started')) process.stderr.write(`${reply}\n`);
+    }
+  }
+  const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, { trihub, startHost: (n) => startHost(name, n) });
+  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
+  const end = await shell.start();
+  if (end.message) process.stderr.write(`${end.message}\n`);
+  done(end.status);
+}
+
+/** The lowest trihub with nothing on it. */
+async function freeTrihub(client: Client): Promise<number> {
+  const s = JSON.parse(await client.ctl('status', { json: true })) as { sessions: { trihub: number }[]; hosts: { trihub: number }[] };
+  const used = new Set([...s.sessions, ...s.hosts].map((x) => x.trihub));
+  let n = 0;
+  while (used.has(n)) n += 3;
+  if (n + 2 >= client.hello.maxHubs) throw new IoError('IO_ERR_HUB', `io: ${client.name}: no free trihub (all ${client.hello.maxHubs} hubs in use)`);
+  return n;
+}
+
+async function ls(): Promise<void> {
+  const ioDir = resolveIoDir();
+  const list = await listSessions(ioDir);
+  if (list.length === 0) {
+    process.stdout.write(`no sessions in ${ioDir}\n`);
+    return;
+  }
+  process.stdout.write('NAME\tPID\tHUBS\tCLIENTS\tAGE\n');
+  for (const s of list) {
+    if (s.state === 'stale') process.stdout.write(`${s.name}\t-\t-\t-\tstale socket, removed\n`);
+    else if (s.state === 'silent') process.stdout.write(`${s.name}\t?\t?\t?\tnot answering\n`);
+    else process.stdout.write(`${s.name}\t${s.pid}\t${s.hubs}\t${s.clients}\t${age(Date.now() - (s.startedAt ?? Date.now()))}\n`);
+  }
+}
+
+function age(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
+}
+
+async function readHub(name: string, hub: number, fromNew: boolean): Promise<void> {
+  const client = await attach(name);
+  client.on({
+    data: (_h, bytes) => {
+      if (!process.stdout.write(bytes)) {
+        client.pause();
+        process.stdout.once('drain', () => client.resume());
+      }
+    },
+    gap: (_h, lost) => process.stderr.write(`io: lost ${lost} bytes\n`),
+    eof: () => {
+      client.close();
+      process.stdout.end(() => done(0));
+    },
+    error: (_h, message) => {
+      if (!message.includes('server quit')) {
+        process.stderr.write(`${message}\n`);
+        done(1);
+      }
+    },
+    close: (reason) => process.stdout.end(() => done(reason ? 0 : 1)),
+  });
+  process.stdout.on('error', () => done(0)); // the reader downstream left (head, less): so do we
+  client.subscribe(hub, { fromNew });
+}
+
+async function writeHub(name: string, hub: number): Promise<void> {
+  const client = await attach(name);
+  client.on({
+    error: (_h, message) => {
+      process.stderr.write(`${message}\n`);
+      done(1);
+    },
+    close: (reason) => {
+      if (reason) process.stderr.write(`${reason}\n`);
+      done(reason?.includes('server quit') ? 0 : 1);
+    },
+  });
+  process.stdin.on('data', (bytes: Buffer) => {
+    if (!client.write(hub, bytes)) {
+      process.stdin.pause();
+      client.onDrain(() => process.stdin.resume());
+    }
+  });
+  process.stdin.on('end', () => {
+    client.endInput(hub);
+    // a ctl round trip: once it answers, every byte before it is in the hub
+    void client.ctl('status').then(() => {
+      client.close();
+      done(0);
+    });
+  });
+}
+
+async function ctl(name: string, words: string[], json: boolean): Promise<void> {
+  const client = await attach(name);
+  let status = 0;
+  // Each argument is a command, unless the words only make sense together (signal 0 INT, eof 3).
+  const commands = ['signal', 'eof'].includes(words[0] ?? '') ? [words.join(' ')] : words;
+  for (const c of commands) {
+    const reply = await client.ctl(c, { json });
+    process.stdout.write(`${reply}\n`);
+    if (reply.startsWith('io:')) status = 1;
+  }
+  client.close();
+  done(status);
+}
+
+async function kill(name: string): Promise<void> {
+  const path = socketPath(resolveIoDir(), name);
+  const probe = await probeSocket(path, name);
+  if (probe.state !== 'live') throw new IoError('IO_ERR_NO_SERVER', `io: ${name}: no such session${probe.state === 'stale' ? ' (a stale socket; removed)' : ''}`);
+  const client = await attach(name);
+  const closed = new Promise<void>((resolve) => client.on({ close: () => resolve() }));
+  await client.ctl('quit');
+  await closed;
+  process.stderr.write(`io: ${name}: quit\n`);
+}
+
+async function host(name: string, trihub: number, readyFd: number | undefined): Promise<void> {
+  const ready = readyFd === undefined ? null : createWriteStream('', { fd: readyFd });
+  let client: Client;
+  try {
+    client = await attach(name);
+  } catch (err) {
+    ready?.end(`${(err as Error).message}\n`);
+    throw err;
+  }
+  process.on('SIGHUP', () => {});
+  const status = await runHost(client, trihub, null, (err) => ready?.end(`${err ?? 'ready'}\n`));
+  done(status);
+}
+
+runMain(async () => {
+  await program.parseAsync();
+});

@@ -1,0 +1,175 @@
+// client.ts — the client library: one framed connection to a server.
+//
+// attach(target) connects (client/connect.ts), greets, and returns a Client
+// with the server's hello. Through it: subscribe to hubs, write into them,
+// end an input, resize a trihub, send ctl commands and await their replies,
+// start sessions (remote N) and host trihubs (local N). The server answers
+// requests in order, so replies are matched first-in first-out.
+//
+// Not here: terminals (shell/), printing, exit codes (cli/).
+
+import type { Duplex } from 'node:stream';
+import { IoError } from '../core/errors.js';
+import { decodeGap, decodeResize, encodeFrame, encodeFrameJoined, encodeResize, Frame, FLAG_JSON, FLAG_NEW, type DecodedFrame, type FrameDecoder, type FrameType } from '../core/frame.js';
+import type { Hello } from '../sys/handshake.js';
+
+export interface ClientEvents {
+  data?: (hub: number, bytes: Buffer) => void;
+  gap?: (hub: number, lostBytes: number) => void;
+  eof?: (hub: number) => void;
+  /** To a host process: the window size of its trihub changed. */
+  resize?: (trihub: number, cols: number, rows: number) => void;
+  /** One line from the server: a refusal, or why it is closing this connection. */
+  error?: (hub: number, message: string) => void;
+  /** The connection is gone; reason is the server's last word, if any. */
+  close?: (reason: string | null) => void;
+}
+
+export class Client {
+  readonly hello: Hello;
+  readonly name: string;
+  private readonly socket: Duplex;
+  private readonly decoder: FrameDecoder;
+  private readonly waiting: { resolve: (reply: string) => void; reject: (err: Error) => void }[] = [];
+  private handlers: ClientEvents = {};
+  private lastWord: string | null = null;
+  private isClosed = false;
+
+  constructor(socket: Duplex, name: string, hello: Hello, decoder: FrameDecoder, early: DecodedFrame[]) {
+    this.socket = socket;
+    this.name = name;
+    this.hello = hello;
+    this.decoder = decoder;
+    socket.on('data', (b: Buffer) => this.onSocketData(b));
+    socket.on('close', () => this.onSocketClose());
+    socket.on('error', () => {});
+    socket.resume();
+    setImmediate(() => early.forEach((f) => this.onFrame(f)));
+  }
+
+  /** Set the event handlers (replacing earlier ones). */
+  on(events: ClientEvents): this {
+    this.handlers = events;
+    return this;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  subscribe(hub: number, opts: { fromNew?: boolean } = {}): void {
+    this.send(Frame.subscribe, hub, undefined, opts.fromNew ? FLAG_NEW : 0);
+  }
+
+  unsubscribe(hub: number): void {
+    this.send(Frame.unsubscribe, hub);
+  }
+
+  /** Write bytes into hub N; false when the socket is full (wait for onDrain). */
+  write(hub: number, bytes: Uint8Array): boolean {
+    if (this.isClosed) return false;
+    const parts = encodeFrame(Frame.data, hub, bytes);
+    this.socket.cork();
+    let ok = true;
+    for (const p of parts) ok = this.socket.write(p);
+    this.socket.uncork();
+    return ok;
+  }
+
+  onDrain(fn: () => void): void {
+    this.socket.on('drain', fn);
+  }
+
+  /** Close this client's input on hub N (the hub goes on). */
+  endInput(hub: number): void {
+    this.send(Frame.eof, hub);
+  }
+
+  resize(trihub: number, cols: number, rows: number): void {
+    if (!this.isClosed) this.socket.write(encodeResize(trihub, cols, rows));
+  }
+
+  /** A ctl command; resolves with the reply ('ok', an error line, text or JSON). */
+  ctl(command: string, opts: { json?: boolean } = {}): Promise<string> {
+    return this.request(Frame.ctl, 0, Buffer.from(command), opts.json ? FLAG_JSON : 0);
+  }
+
+  /** Start a session on the server's trihub N (remote N); resolves with 'ok' or the error line. */
+  spawn(trihub: number, cmd?: string): Promise<string> {
+    return this.request(Frame.spawn, trihub, Buffer.from(JSON.stringify(cmd === undefined ? {} : { cmd })));
+  }
+
+  /** Declare this connection the host process of trihub N (local N). */
+  host(trihub: number, pid: number): Promise<string> {
+    return this.request(Frame.host, trihub, Buffer.from(JSON.stringify({ pid })));
+  }
+
+  /** Stop reading from the server (the caller's output is full); resume() goes on. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Leave: flush what is queued and close. */
+  close(): void {
+    if (!this.isClosed) this.socket.end();
+  }
+
+  private request(type: FrameType, hub: number, payload: Buffer, flags = 0): Promise<string> {
+    if (this.isClosed) return Promise.reject(new IoError('IO_ERR_CLOSED', `io: ${this.name}: connection closed`));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.send(type, hub, payload, flags);
+    });
+  }
+
+  private send(type: FrameType, hub: number, payload?: Buffer, flags = 0): void {
+    if (!this.isClosed) this.socket.write(encodeFrameJoined(type, hub, payload, flags));
+  }
+
+  private onSocketData(bytes: Buffer): void {
+    const frames = this.decoder.push(bytes);
+    if (frames instanceof Error) {
+      this.lastWord = frames.message;
+      this.socket.destroy();
+      return;
+    }
+    for (const f of frames) this.onFrame(f);
+  }
+
+  private onFrame(f: DecodedFrame): void {
+    const h = this.handlers;
+    switch (f.type) {
+      case Frame.data:
+        return h.data?.(f.hub, f.payload);
+      case Frame.gap:
+        return h.gap?.(f.hub, decodeGap(f.payload));
+      case Frame.eof:
+        return h.eof?.(f.hub);
+      case Frame.resize: {
+        const size = decodeResize(f.payload);
+        return size ? h.resize?.(f.hub, size.cols, size.rows) : undefined;
+      }
+      case Frame.reply:
+        return this.waiting.shift()?.resolve(f.payload.toString('utf8'));
+      case Frame.error: {
+        const text = f.payload.toString('utf8');
+        this.lastWord = text;
+        return h.error?.(f.hub, text);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private onSocketClose(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const err = new IoError('IO_ERR_CLOSED', this.lastWord ?? `io: ${this.name}: connection closed`);
+    for (const w of this.waiting.splice(0)) w.reject(err);
+    this.handlers.close?.(this.lastWord);
+  }
+}

@@ -1,0 +1,56 @@
+// list.ts — the sessions in IO_DIR, for `io ls`.
+//
+// Each socket is probed: a live server is asked its status; a stale socket
+// (nobody listening) is removed and reported as such.
+
+import { readdirSync, lstatSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { probeSocket } from '../sys/socket.js';
+import { attach } from './connect.js';
+
+export interface SessionInfo {
+  name: string;
+  state: 'live' | 'stale' | 'silent';
+  pid?: number;
+  hubs?: number;
+  clients?: number;
+  startedAt?: number;
+  sessions?: { trihub: number; pid: number; pty: boolean; cmd: string }[];
+}
+
+export async function listSessions(ioDir: string): Promise<SessionInfo[]> {
+  let names: string[];
+  try {
+    names = readdirSync(ioDir).sort();
+  } catch {
+    return [];
+  }
+  const out: SessionInfo[] = [];
+  for (const name of names) {
+    const path = join(ioDir, name);
+    if (!lstatSync(path).isSocket()) continue;
+    const probe = await probeSocket(path, name);
+    if (probe.state === 'stale') {
+      unlinkSync(path);
+      out.push({ name, state: 'stale' });
+    } else if (probe.state === 'live') {
+      out.push(await statusOf(name, path));
+    }
+  }
+  return out;
+}
+
+async function statusOf(name: string, path: string): Promise<SessionInfo> {
+  try {
+    const client = await attach(path);
+    try {
+      const s = JSON.parse(await client.ctl('status', { json: true })) as { pid: number; hubs: unknown[]; clients: number; startedAt: number; sessions: SessionInfo['sessions'] };
+      // this connection is one of the clients it counts
+      return { name, state: 'live', pid: s.pid, hubs: s.hubs.length, clients: s.clients - 1, startedAt: s.startedAt, ...(s.sessions ? { sessions: s.sessions } : {}) };
+    } finally {
+      client.close();
+    }
+  } catch {
+    return { name, state: 'silent' };
+  }
+}

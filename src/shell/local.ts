@@ -1,0 +1,41 @@
+// local.ts — a host process: a shell on THIS machine wired to a server's trihub.
+//
+// For `local N` and `here`: the shell runs on a pty here; what it writes goes
+// into hub N+1 of the server, what hub N carries is typed into it, and the
+// server forwards the window size of whoever types last. It outlives the
+// ioshell that started it, until its shell exits or the server goes away.
+
+import type { Client } from '../client/client.js';
+import { IoError } from '../core/errors.js';
+import { spawnPty } from '../sys/pty.js';
+
+/** Serve trihub N from a shell here; resolves with its exit status when it ends. */
+export async function runHost(client: Client, trihub: number, cmd: string | null, ready: (err: string | null) => void): Promise<number> {
+  const proc = spawnPty({ cmd, env: process.env }, { cols: 80, rows: 24 });
+  const reply = await client.host(trihub, proc.pid);
+  if (reply !== 'ok') {
+    proc.signal('SIGKILL');
+    ready(reply);
+    throw new IoError('IO_ERR_HUB', reply);
+  }
+  return new Promise((resolve) => {
+    client.on({
+      data: (hub, bytes) => {
+        if (hub === trihub) proc.write(bytes);
+      },
+      resize: (_t, cols, rows) => proc.resize(cols, rows),
+      close: () => proc.signal('SIGHUP'),
+    });
+    client.subscribe(trihub, { fromNew: true });
+    proc.onStdout((bytes) => {
+      if (!client.write(trihub + 1, bytes)) proc.pause();
+    });
+    client.onDrain(() => proc.resume());
+    proc.onExit((code) => {
+      client.endInput(trihub + 1);
+      client.close();
+      resolve(code ?? 0);
+    });
+    ready(null);
+  });
+}

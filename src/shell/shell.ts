@@ -1,0 +1,289 @@
+// shell.ts — ioshell: a terminal (or any stdin/stdout) on a trihub.
+//
+// The bucket brigade: stdin → the input hub, the output hubs → stdout and
+// stderr. Where the session has a pty and stdin is a terminal, the terminal
+// is raw and every key goes through, but Ctrl-\ (detach) and Ctrl-] (an `io:`
+// prompt for one command). Otherwise input is read as lines, and a line that
+// is exactly a client command (core/words.ts) is done here, not sent.
+//
+// Not here: starting servers or host processes (cli/), the terminal's modes
+// (terminal.ts).
+
+import type { Client } from '../client/client.js';
+import { CtlError } from '../core/errors.js';
+import { scanKeys } from '../core/keys.js';
+import { parseWord, WORDS_USAGE, type Word } from '../core/words.js';
+import { Terminal, type TtyIn, type TtyOut } from './terminal.js';
+
+export interface ShellIo {
+  input: TtyIn;
+  output: TtyOut;
+  errors: NodeJS.WritableStream;
+}
+
+export interface ShellOptions {
+  trihub: number;
+  /** Explicit hubs (ioshell NAME in out err) instead of a trihub's three. */
+  hubs?: { in: number; out: number; err: number };
+  /** local N: start a host process on this machine for trihub N. */
+  startHost?: (trihub: number) => Promise<void>;
+}
+
+/** What ended the shell: a message to print (or null), and the exit status. */
+export interface ShellEnd {
+  message: string | null;
+  status: number;
+}
+
+interface TrihubInfo {
+  trihub: number;
+  pty: boolean;
+  cmd: string;
+}
+
+const HIST_MAX = 1000;
+
+export class Shell {
+  private readonly client: Client;
+  private readonly io: ShellIo;
+  private readonly term: Terminal;
+  private readonly opts: ShellOptions;
+  private hubs: { in: number; out: number; err: number };
+  private trihub: number;
+  private isRawMode = false;
+  private prompt: string | null = null;
+  private pendingLine = '';
+  private readonly history: string[] = [];
+  private resolveEnd!: (end: ShellEnd) => void;
+  private isEnded = false;
+  private offResize: () => void = () => {};
+  readonly ended = new Promise<ShellEnd>((resolve) => (this.resolveEnd = resolve));
+
+  constructor(client: Client, io: ShellIo, opts: ShellOptions) {
+    this.client = client;
+    this.io = io;
+    this.opts = opts;
+    this.term = new Terminal(io.input, io.output);
+    this.trihub = opts.trihub;
+    this.hubs = opts.hubs ?? { in: opts.trihub, out: opts.trihub + 1, err: opts.trihub + 2 };
+  }
+
+  async start(): Promise<ShellEnd> {
+    this.client.on({
+      data: (hub, bytes) => this.onData(hub, bytes),
+      gap: (hub, lost) => {
+        if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
+      },
+      eof: (hub) => {
+        if (hub === this.hubs.out) this.finish(null, 0);
+      },
+      error: (_hub, message) => this.say(message),
+      close: (reason) => this.finish(reason ?? `io: ${this.client.name}: connection lost`, reason ? 0 : 1),
+    });
+    this.io.input.on('data', (b: Buffer) => this.onInput(b));
+    this.io.input.on('end', () => this.onInputEnd());
+    this.offResize = this.term.onResize(() => this.sendSize());
+    await this.enter(this.trihub, this.opts.hubs === undefined ? await this.info(this.trihub) : { trihub: this.trihub, pty: false, cmd: '' });
+    return this.ended;
+  }
+
+  /** Leave: the terminal restored, the connection closed; the session goes on. */
+  finish(message: string | null, status: number): void {
+    if (this.isEnded) return;
+    this.isEnded = true;
+    this.offResize();
+    this.term.restore();
+    this.io.input.removeAllListeners('data');
+    this.io.input.pause();
+    this.client.close();
+    this.resolveEnd({ message, status });
+  }
+
+  private async info(trihub: number): Promise<TrihubInfo | null> {
+    const reply = await this.client.ctl('status', { json: true });
+    const s = JSON.parse(reply) as { sessions: { trihub: number; pty: boolean; cmd: string }[]; hosts: { trihub: number; pty?: boolean }[] };
+    const session = s.sessions.find((x) => x.trihub === trihub);
+    if (session) return { trihub, pty: session.pty, cmd: session.cmd };
+    const host = s.hosts.find((x) => x.trihub === trihub);
+    return host ? { trihub, pty: host.pty ?? true, cmd: 'host' } : null;
+  }
+
+  /** Move to a trihub: subscribe its outputs, set the input mode, say our size. */
+  private async enter(trihub: number, info: TrihubInfo | null): Promise<void> {
+    if (!info) {
+      this.say(`io: attach ${trihub}: nothing runs on trihub ${trihub} (try: list)`);
+      if (this.trihub === trihub) this.finish(null, 1);
+      return;
+    }
+    this.client.unsubscribe(this.hubs.out);
+    this.client.unsubscribe(this.hubs.err);
+    this.trihub = trihub;
+    if (this.opts.hubs === undefined || trihub !== this.opts.trihub) this.hubs = { in: trihub, out: trihub + 1, err: trihub + 2 };
+    this.isRawMode = info.pty && this.term.isTTY;
+    this.term.setRaw(this.isRawMode);
+    this.sendSize();
+    this.client.subscribe(this.hubs.out);
+    this.client.subscribe(this.hubs.err);
+  }
+
+  private sendSize(): void {
+    const size = this.term.size();
+    if (size) this.client.resize(this.trihub, size.cols, size.rows);
+  }
+
+  private onData(hub: number, bytes: Buffer): void {
+    const out = hub === this.hubs.out ? this.io.output : hub === this.hubs.err ? this.io.errors : null;
+    if (out && !out.write(bytes)) {
+      this.client.pause();
+      out.once('drain', () => this.client.resume());
+    }
+  }
+
+  private onInput(chunk: Buffer): void {
+    if (this.isEnded) return;
+    if (this.prompt !== null) return this.onPromptKeys(chunk);
+    if (this.isRawMode) return this.onRawKeys(chunk);
+    this.pendingLine += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = this.pendingLine.indexOf('\n')) >= 0 && !this.isEnded) {
+      const line = this.pendingLine.slice(0, nl);
+      this.pendingLine = this.pendingLine.slice(nl + 1);
+      this.onLine(line);
+    }
+  }
+
+  private onInputEnd(): void {
+    if (this.pendingLine !== '') this.send(Buffer.from(this.pendingLine));
+    this.pendingLine = '';
+    // Ctrl-D on an empty line (or the end of piped input): this client leaves.
+    setImmediate(() => this.finish(null, 0));
+  }
+
+  private onLine(line: string): void {
+    const word = parseWord(line);
+    if (word instanceof CtlError) return this.say(word.message);
+    if (word) {
+      this.remember(line);
+      void this.run(word);
+      return;
+    }
+    this.remember(line);
+    this.send(Buffer.from(`${line}\n`));
+  }
+
+  private onRawKeys(chunk: Buffer): void {
+    const { pass, key, rest } = scanKeys(chunk);
+    if (pass.length > 0) this.send(pass);
+    if (key === 'detach') return this.finish(`io: detached from ${this.client.name}`, 0);
+    if (key === 'prompt') {
+      this.prompt = '';
+      this.io.output.write('\r\nio: ');
+      if (rest.length > 0) this.onPromptKeys(rest);
+    }
+  }
+
+  /** The one-command prompt of raw mode: a little line editor. */
+  private onPromptKeys(chunk: Buffer): void {
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (b === 0x0d || b === 0x0a) {
+        const line = this.prompt ?? '';
+        this.prompt = null;
+        this.io.output.write('\r\n');
+        const word = parseWord(line);
+        if (word instanceof CtlError) this.say(word.message);
+        else if (word) {
+          this.remember(line);
+          void this.run(word);
+        } else if (line.trim() !== '') this.say(`io: unknown command '${line.trim()}' (try: ${WORDS_USAGE})`);
+        const rest = chunk.subarray(i + 1);
+        if (rest.length > 0) this.onInput(rest);
+        return;
+      }
+      if (b === 0x03 || b === 0x1b || b === 0x1d) {
+        this.prompt = null;
+        this.io.output.write(' (cancelled)\r\n');
+        return;
+      }
+      if (b === 0x7f || b === 0x08) {
+        if (this.prompt) {
+          this.prompt = this.prompt.slice(0, -1);
+          this.io.output.write('\b \b');
+        }
+        continue;
+      }
+      if (b >= 0x20) {
+        const ch = String.fromCharCode(b);
+        this.prompt += ch;
+        this.io.output.write(ch);
+      }
+    }
+  }
+
+  private send(bytes: Buffer): void {
+    if (!this.client.write(this.hubs.in, bytes)) {
+      this.io.input.pause();
+      this.client.onDrain(() => this.io.input.resume());
+    }
+  }
+
+  private remember(line: string): void {
+    this.history.push(line);
+    if (this.history.length > HIST_MAX) this.history.shift();
+  }
+
+  /** One line to the user, on stderr, fit for a raw terminal too. */
+  private say(text: string): void {
+    this.io.errors.write(this.isRawMode ? `${text.replace(/\n/g, '\r\n')}\r\n` : `${text}\n`);
+  }
+
+  private async run(w: Word): Promise<void> {
+    try {
+      await this.runWord(w);
+    } catch (err) {
+      this.say((err as Error).message);
+    }
+  }
+
+  private async runWord(w: Word): Promise<void> {
+    const c = this.client;
+    switch (w.word) {
+      case 'detach':
+        return this.finish(`io: detached from ${this.client.name}`, 0);
+      case 'attach':
+        return this.enter(w.n, await this.info(w.n));
+      case 'remote': {
+        const reply = await c.spawn(w.n);
+        if (reply !== 'ok') return this.say(reply);
+        return this.enter(w.n, await this.info(w.n));
+      }
+      case 'local': {
+        if (!this.opts.startHost) return this.say('io: local: not available here');
+        await this.opts.startHost(w.n);
+        return this.enter(w.n, await this.info(w.n));
+      }
+      case 'clear':
+        for (const h of [0, 1, 2]) {
+          const reply = await c.ctl(`h${h}c`);
+          if (reply !== 'ok' && !reply.includes('not started')) return this.say(reply);
+        }
+        return;
+      case 'hist':
+        return this.say(this.history.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join('\n') || 'io: no history yet');
+      case 'hub':
+        return this.say(await c.ctl(w.cmd));
+      case 'intr': {
+        const reply = await c.ctl(`signal ${this.trihub} INT`);
+        return reply === 'ok' ? undefined : this.say(reply);
+      }
+      case 'status':
+        return this.say(`io: ${c.name}: server pid ${c.hello.pid}, trihub ${this.trihub} (hubs ${this.hubs.in} ${this.hubs.out} ${this.hubs.err}), ${this.isRawMode ? 'raw (Ctrl-\\ detaches, Ctrl-] prompts)' : 'lines'}`);
+      case 'list': {
+        const s = JSON.parse(await c.ctl('status', { json: true })) as { pacing: string; sessions: { trihub: number; pid: number; pty: boolean; cmd: string }[]; hosts: { trihub: number; pid: number }[] };
+        const lines = s.sessions.map((x) => `trihub ${x.trihub}: ${x.cmd} (pid ${x.pid}, ${x.pty ? 'pty' : 'pipes'})${x.trihub === this.trihub ? ' *' : ''}`);
+        for (const h of s.hosts) lines.push(`trihub ${h.trihub}: host (pid ${h.pid}, elsewhere)${h.trihub === this.trihub ? ' *' : ''}`);
+        return this.say(lines.join('\n') || 'io: no sessions');
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// terminal.ts — the user's terminal: raw or cooked, its size, and restoring it.
+//
+// Whatever way ioshell leaves (detach, the server quitting, a signal, an
+// error), the terminal goes back to how it was: cooked, cursor shown, the
+// alternate screen and the modes a full-screen program set switched off.
+// restore() is idempotent and also runs on process 'exit'.
+
+export type TtyIn = NodeJS.ReadableStream & { isTTY?: boolean | undefined; setRawMode?: ((on: boolean) => unknown) | undefined };
+export type TtyOut = NodeJS.WritableStream & { isTTY?: boolean | undefined; columns?: number | undefined; rows?: number | undefined };
+
+/** What a full-screen program may have switched on, switched off again. */
+const RESET_MODES = [
+  '\x1b[?1049l', // alternate screen
+  '\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l', // mouse reporting
+  '\x1b[?2004l', // bracketed paste
+  '\x1b[?1l\x1b>', // application cursor keys, keypad
+  '\x1b[?25h', // cursor shown
+  '\x1b[0m', // attributes
+].join('');
+
+export class Terminal {
+  readonly input: TtyIn;
+  readonly output: TtyOut;
+  private isRaw = false;
+  private hasScreenModes = false;
+  private readonly onExit = (): void => this.restore();
+
+  constructor(input: TtyIn, output: TtyOut) {
+    this.input = input;
+    this.output = output;
+    process.on('exit', this.onExit);
+  }
+
+  get isTTY(): boolean {
+    return this.input.isTTY === true && typeof this.input.setRawMode === 'function';
+  }
+
+  /** Raw: every key goes through, nothing is echoed or interpreted here. */
+  setRaw(on: boolean): void {
+    if (!this.isTTY || this.isRaw === on) return;
+    this.input.setRawMode!(on);
+    this.isRaw = on;
+    if (on) this.hasScreenModes = true;
+  }
+
+  size(): { cols: number; rows: number } | null {
+    const { columns, rows } = this.output;
+    return this.output.isTTY && columns && rows ? { cols: columns, rows } : null;
+  }
+
+  onResize(fn: () => void): () => void {
+    if (!this.output.isTTY) return () => {};
+    this.output.on('resize', fn);
+    return () => this.output.off('resize', fn);
+  }
+
+  /** Back to how we found it. */
+  restore(): void {
+    if (this.isRaw) this.setRaw(false);
+    if (this.hasScreenModes && this.output.isTTY) {
+      this.output.write(RESET_MODES);
+      this.hasScreenModes = false;
+    }
+    process.off('exit', this.onExit);
+  }
+}
