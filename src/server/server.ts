@@ -111,7 +111,15 @@ export class Server {
     if (bad) return bad;
     const hub = this.hubs.open(n);
     const kind = o.kind ?? 'out';
-    const out = hub.addOutput(owner, kind, o.fromNew || this.hubs.isTrunc ? 'new' : 'backlog');
+    const fromNew = o.fromNew || this.hubs.isTrunc;
+    const out = hub.addOutput(owner, kind, fromNew ? 'new' : 'backlog');
+    // A pty session's screen modes whose switch has left the ring go first (core/modes.ts).
+    const session = n % 3 === 1 ? this.sessions.get(n - 1) : undefined;
+    if (session?.modes) {
+      const preamble = session.modes.preamble(fromNew ? hub.bytesIn : hub.start);
+      if (preamble.length > 0) sink.data(preamble);
+      if (session.modes.isAltScreen) session.nudge();
+    }
     const pump = new Pump(hub, out, sink);
     const endpoint = this.endpoints.add({
       hub: n,

@@ -9,6 +9,7 @@
 // Not here: spawning (sys/proc.ts, sys/pty.ts), the window-size policy (conn.ts).
 
 import type { HubTable } from '../core/hubs.js';
+import { ModeTracker } from '../core/modes.js';
 import type { Endpoint } from './endpoints.js';
 import type { Command, SessionProcess } from '../sys/proc.js';
 import { spawnPipes } from '../sys/proc.js';
@@ -18,6 +19,8 @@ import { Pump } from './pump.js';
 
 export const DEFAULT_COLS = 80;
 export const DEFAULT_ROWS = 24;
+/** How long a redraw nudge keeps the window one column wider (shpool waits 50 ms too). */
+export const NUDGE_MS = 50;
 
 export interface SessionSpec {
   trihub: number;
@@ -36,6 +39,9 @@ export class Session {
   rows: number;
   /** Set once the process has exited and its output is in the hubs. */
   exit: { code: number | null; signal: string | null } | null = null;
+  /** The terminal modes its output has set (pty sessions only). */
+  readonly modes: ModeTracker | null = null;
+  private nudgeTimer: NodeJS.Timeout | null = null;
   /** Its endpoints in the server's registry, dropped when it exits. */
   endpoints: Endpoint[] = [];
   private readonly input: Pump;
@@ -72,6 +78,13 @@ export class Session {
     const errIn = errHub.addInput(`session ${proc.pid}`);
     const outFeed = new Feeder(outHub, proc);
     const errFeed = new Feeder(errHub, proc);
+    if (proc.hasPty) {
+      // Behind the hub: the tracker is one more output, so it never holds up the pty's readers.
+      const modes = new ModeTracker(outHub.bytesIn);
+      this.modes = modes;
+      const tracker = new Pump(outHub, outHub.addOutput('modes', 'out', 'new'), { queuedBytes: () => 0, data: (b) => modes.feed(b), gap: (n) => modes.skip(n), eof: () => {} });
+      proc.onExit(() => tracker.close());
+    }
     proc.onStdout((b) => outFeed.push(b));
     proc.onStderr((b) => errFeed.push(b));
     proc.onExit((code, signal) => {
@@ -97,5 +110,19 @@ export class Session {
     this.cols = cols;
     this.rows = rows;
     this.proc.resize(cols, rows);
+  }
+
+  /**
+   * Make a full-screen program redraw for a client that just attached. The
+   * kernel sends no SIGWINCH for an unchanged size, so the size changes by one
+   * column and back.
+   */
+  nudge(): void {
+    if (!this.proc.hasPty || this.exit || this.nudgeTimer) return;
+    this.proc.resize(this.cols + 1, this.rows);
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = null;
+      if (!this.exit) this.proc.resize(this.cols, this.rows);
+    }, NUDGE_MS);
   }
 }

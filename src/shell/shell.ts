@@ -77,7 +77,9 @@ export class Shell {
       eof: (hub) => {
         if (hub === this.hubs.out) this.finish(null, 0);
       },
-      error: (_hub, message) => this.say(message),
+      error: (_hub, message) => {
+        if (!this.isEnded) this.say(message);
+      },
       close: (reason) => this.finish(reason ?? `io: ${this.client.name}: connection lost`, reason ? 0 : 1),
     });
     this.io.input.on('data', (b: Buffer) => this.onInput(b));

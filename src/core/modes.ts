@@ -1,0 +1,138 @@
+// modes.ts — the terminal modes a pty session's output has switched, and where.
+//
+// A full-screen program switches modes once (alternate screen, mouse
+// reporting, bracketed paste, application cursor keys) and then draws for
+// hours. Once those few bytes have left the ring, a client replaying the
+// backlog would get the drawing in the wrong mode. ModeTracker reads the
+// output stream, remembers each mode's state and the offset of its last
+// change, and builds the preamble a new client needs before the backlog: the
+// modes whose switch is no longer held. Modes switched inside the backlog are
+// left to the backlog itself, so after the replay every mode is as now.
+//
+// Pure: bytes in, bytes out. The server feeds it from behind the hub.
+
+const ESC = 0x1b;
+/** An escape sequence longer than this is not one we track; drop it. */
+const MAX_SEQUENCE_BYTES = 64;
+
+/** Private modes (CSI ? n h/l) worth restoring, with their power-on state. */
+const TRACKED: ReadonlyMap<number, boolean> = new Map([
+  [1, false], // application cursor keys
+  [7, true], // autowrap
+  [25, true], // cursor visible
+  [47, false], // alternate screen (old)
+  [1047, false], // alternate screen
+  [1049, false], // alternate screen, cursor saved
+  [1000, false], // mouse: clicks
+  [1002, false], // mouse: drags
+  [1003, false], // mouse: all motion
+  [1004, false], // focus events
+  [1005, false], // mouse: utf-8 coordinates
+  [1006, false], // mouse: SGR coordinates
+  [1015, false], // mouse: urxvt coordinates
+  [2004, false], // bracketed paste
+]);
+/** The keypad: ESC = application, ESC > normal. Tracked as pseudo-mode 66 (DECNKM). */
+const KEYPAD = 66;
+
+export const ALT_SCREEN_MODES = [47, 1047, 1049] as const;
+
+interface ModeState {
+  on: boolean;
+  changedAt: number;
+}
+
+export class ModeTracker {
+  private readonly modes = new Map<number, ModeState>();
+  private offset: number;
+  private carry: Buffer | null = null;
+
+  /** offset: the stream offset of the first byte that will be fed. */
+  constructor(offset = 0) {
+    this.offset = offset;
+  }
+
+  /** Read the next bytes of the stream. */
+  feed(bytes: Buffer): void {
+    let buf = bytes;
+    let base = this.offset;
+    if (this.carry) {
+      base -= this.carry.length;
+      buf = Buffer.concat([this.carry, bytes]);
+      this.carry = null;
+    }
+    this.offset += bytes.length;
+    let i = buf.indexOf(ESC);
+    while (i >= 0) {
+      const end = this.parse(buf, i, base + i);
+      if (end < 0) {
+        if (buf.length - i <= MAX_SEQUENCE_BYTES) this.carry = Buffer.from(buf.subarray(i));
+        return;
+      }
+      i = buf.indexOf(ESC, end);
+    }
+  }
+
+  /** Bytes were lost before reaching us (a gap): a sequence split across it is void. */
+  skip(lostBytes: number): void {
+    this.offset += lostBytes;
+    this.carry = null;
+  }
+
+  isOn(mode: number): boolean {
+    return this.modes.get(mode)?.on ?? TRACKED.get(mode) ?? false;
+  }
+
+  get isAltScreen(): boolean {
+    return ALT_SCREEN_MODES.some((m) => this.isOn(m));
+  }
+
+  /**
+   * What a client that replays the stream from offset `from` must be sent
+   * first: every mode not at its power-on state whose last switch is before
+   * `from` (so the replay will not make it).
+   */
+  preamble(from: number): Buffer {
+    let out = '';
+    for (const [mode, state] of this.modes) {
+      if (state.changedAt >= from) continue;
+      const initial = mode === KEYPAD ? false : (TRACKED.get(mode) ?? false);
+      if (state.on === initial) continue;
+      out += mode === KEYPAD ? (state.on ? '\x1b=' : '\x1b>') : `\x1b[?${mode}${state.on ? 'h' : 'l'}`;
+    }
+    return Buffer.from(out, 'latin1');
+  }
+
+  /** Parse the sequence at buf[i] (ESC); return where scanning goes on, or -1 when it is cut short. */
+  private parse(buf: Buffer, i: number, at: number): number {
+    const next = buf[i + 1];
+    if (next === undefined) return -1;
+    if (next === 0x3d || next === 0x3e) {
+      this.set(KEYPAD, next === 0x3d, at);
+      return i + 2;
+    }
+    if (next !== 0x5b || buf[i + 2] !== 0x3f) return i + 1; // not CSI ?: not ours
+    let j = i + 3;
+    let params = '';
+    while (j < buf.length) {
+      const c = buf[j]!;
+      if ((c >= 0x30 && c <= 0x39) || c === 0x3b) {
+        params += String.fromCharCode(c);
+        j++;
+        continue;
+      }
+      if (c === 0x68 || c === 0x6c) {
+        for (const p of params.split(';')) {
+          const mode = Number(p);
+          if (TRACKED.has(mode)) this.set(mode, c === 0x68, at);
+        }
+      }
+      return j + 1;
+    }
+    return -1;
+  }
+
+  private set(mode: number, on: boolean, at: number): void {
+    this.modes.set(mode, { on, changedAt: at });
+  }
+}
