@@ -21,18 +21,18 @@ export function startInBackground(name: string, serverArgs: string[], logFile: s
 }
 
 /** Start a host process for trihub N of NAME (local N, here); resolves once it is wired. */
-export function startHost(name: string, trihub: number): Promise<void> {
-  return startDetached('io.js', ['host', '--ready-fd', '3', name, String(trihub)], name, null);
+export function startHost(name: string, trihub: number, token?: string): Promise<void> {
+  return startDetached('io.js', ['host', '--ready-fd', '3', name, String(trihub)], name, null, token === undefined ? {} : { IO_TOKEN: token });
 }
 
 /** Run one of our programs detached, and wait for its `ready` line on fd 3. */
-function startDetached(program: string, args: string[], name: string, logFile: string | null): Promise<void> {
+function startDetached(program: string, args: string[], name: string, logFile: string | null, env: NodeJS.ProcessEnv = {}): Promise<void> {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), program);
   const out = logFile ? openSync(logFile, 'a', 0o600) : 'ignore';
   const child = spawn(process.execPath, [script, ...args], {
     detached: true,
     stdio: ['ignore', out, out, 'pipe'],
-    env: process.env,
+    env: { ...process.env, ...env },
   });
   if (typeof out === 'number') closeSync(out);
   return new Promise((resolve, reject) => {

@@ -11,7 +11,8 @@
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { createWriteStream } from 'node:fs';
-import { attach } from '../client/connect.js';
+import { attach, type AttachOptions } from '../client/connect.js';
+import { parseWsTarget } from '../core/address.js';
 import type { Client } from '../client/client.js';
 import { listSessions } from '../client/list.js';
 import { UsageError, IoError } from '../core/errors.js';
@@ -25,7 +26,19 @@ import { VERSION, runMain } from './main.js';
 import { addServerFlags, checkServerFlags, usageOutput, type ServerFlags } from './options.js';
 import { serve } from './serve.js';
 
-type IoFlags = ServerFlags & { a?: boolean; i?: boolean };
+type IoFlags = ServerFlags & { a?: boolean; i?: boolean; token?: string; insecure?: boolean };
+
+/** How to reach a target: the token and TLS choice given on the command line. */
+function attachOpts(): AttachOptions {
+  const f = program.opts<IoFlags>();
+  return { ...(f.token ? { token: f.token } : {}), ...(f.insecure ? { insecure: true } : {}) };
+}
+
+/** Host processes inherit the token through the environment, never the command line. */
+function hostStarter(name: string): (n: number) => Promise<void> {
+  const token = program.opts<IoFlags>().token;
+  return (n) => startHost(name, n, token);
+}
 
 const program = usageOutput(new Command('io'))
   .description('persistent multiplexed i/o sessions: start a session, or attach to it')
@@ -33,7 +46,9 @@ const program = usageOutput(new Command('io'))
   .argument('[name]', 'session name (default iorc.$pid)')
   .argument('[words...]', 'client words: zap (clear the backlog first), slow | fast (pace), here (a shell on this machine)')
   .option('-a', 'attach after starting the server')
-  .option('-i', 'run the server here: its log on this terminal, typed lines to the ctl');
+  .option('-i', 'run the server here: its log on this terminal, typed lines to the ctl')
+  .option('--token <token>', 'token for a ws:// or wss:// server (else $IO_TOKEN, else the local token file)')
+  .option('--insecure', 'wss://: accept a certificate no CA vouches for (self-signed)');
 addServerFlags(program);
 program.addHelpText('after', `
 Examples:
@@ -100,6 +115,10 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
     if (!(START_WORDS as readonly string[]).includes(w)) throw new UsageError(`io: unknown word '${w}' (try: ${START_WORDS.join(' ')})`);
   }
   if (words.includes('slow') && words.includes('fast')) throw new UsageError('io: slow and fast cannot be used together');
+  if (nameArg && parseWsTarget(nameArg)) {
+    if (f.i || f.a || f.c !== undefined || f.d) throw new UsageError(`io: ${nameArg}: a remote server is attached to, not started; drop -a -i -c -d`);
+    return attachShell(nameArg, words as StartWord[]);
+  }
   const name = nameArg ?? `iorc.${process.pid}`;
   checkName(name);
   const ioDir = resolveIoDir();
@@ -133,16 +152,20 @@ function serverArgs(f: IoFlags): string[] {
   if (f.pty) args.push('--pty');
   if (f.pipes) args.push('--pipes');
   if (f.share) args.push('--share');
+  if (f.listen) args.push('--listen', `${f.listen.host.includes(':') ? `[${f.listen.host}]` : f.listen.host}:${f.listen.port}`);
+  if (f.tokenFile) args.push('--token-file', f.tokenFile);
+  if (f.tlsCert) args.push('--tls-cert', f.tlsCert);
+  if (f.tlsKey) args.push('--tls-key', f.tlsKey);
   args.push('--buffer', String(f.buffer), '--hubs', String(f.hubs), '--max-frame', String(f.maxFrame));
   return args;
 }
 
 async function attachShell(name: string, words: StartWord[]): Promise<void> {
-  const client = await attach(name);
+  const client = await attach(name, attachOpts());
   let trihub = 0;
   if (words.includes('here')) {
     trihub = await freeTrihub(client);
-    await startHost(name, trihub);
+    await hostStarter(name)(trihub);
   }
   for (const w of words) {
     const hubs = [trihub, trihub + 1, trihub + 2];
@@ -152,7 +175,7 @@ async function attachShell(name: string, words: StartWord[]): Promise<void> {
       if (reply !== 'ok' && !reply.includes('not started')) process.stderr.write(`${reply}\n`);
     }
   }
-  const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, { trihub, startHost: (n) => startHost(name, n) });
+  const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, { trihub, startHost: hostStarter(name) });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
   const end = await shell.start();
   if (end.message) process.stderr.write(`${end.message}\n`);
@@ -193,7 +216,7 @@ function age(ms: number): string {
 }
 
 async function readHub(name: string, hub: number, fromNew: boolean): Promise<void> {
-  const client = await attach(name);
+  const client = await attach(name, attachOpts());
   client.on({
     data: (_h, bytes) => {
       if (!process.stdout.write(bytes)) {
@@ -219,7 +242,7 @@ async function readHub(name: string, hub: number, fromNew: boolean): Promise<voi
 }
 
 async function writeHub(name: string, hub: number): Promise<void> {
-  const client = await attach(name);
+  const client = await attach(name, attachOpts());
   client.on({
     error: (_h, message) => {
       process.stderr.write(`${message}\n`);
@@ -247,7 +270,7 @@ async function writeHub(name: string, hub: number): Promise<void> {
 }
 
 async function ctl(name: string, words: string[], json: boolean): Promise<void> {
-  const client = await attach(name);
+  const client = await attach(name, attachOpts());
   let status = 0;
   // Each argument is a command, unless the words only make sense together (signal 0 INT, eof 3).
   const commands = ['signal', 'eof'].includes(words[0] ?? '') ? [words.join(' ')] : words;
@@ -275,7 +298,7 @@ async function host(name: string, trihub: number, readyFd: number | undefined): 
   const ready = readyFd === undefined ? null : createWriteStream('', { fd: readyFd });
   let client: Client;
   try {
-    client = await attach(name);
+    client = await attach(name, attachOpts());
   } catch (err) {
     ready?.end(`${(err as Error).message}\n`);
     throw err;

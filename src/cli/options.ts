@@ -10,6 +10,7 @@ import { DEFAULT_MAX_HUBS } from '../core/hubs.js';
 import { MAX_FRAME_BYTES } from '../core/frame.js';
 import { PACE_MAX_MS } from '../core/ctl.js';
 import { parseSize } from '../core/size.js';
+import { parseListen } from '../core/address.js';
 
 export interface ServerFlags {
   d?: boolean;
@@ -25,6 +26,10 @@ export interface ServerFlags {
   hubs: number;
   maxFrame: number;
   share?: boolean;
+  listen?: { host: string; port: number };
+  tokenFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 function sizeArg(text: string): number {
@@ -54,7 +59,17 @@ export function addServerFlags(cmd: Command): Command {
     .option('--buffer <size>', 'bytes per hub, e.g. 512k, 4m', sizeArg, DEFAULT_BUFFER_BYTES)
     .option('--hubs <n>', 'number of hubs', intArg(3, 65535), DEFAULT_MAX_HUBS)
     .option('--max-frame <size>', 'largest frame accepted from a client', sizeArg, MAX_FRAME_BYTES)
-    .option('--share', 'open the socket to your group (a chat room)');
+    .option('--share', 'open the socket to your group (a chat room)')
+    .option('--listen <host:port>', 'also serve over WebSocket, and the web page at /NAME/', listenArg)
+    .option('--token-file <file>', 'more WebSocket tokens, one "ROLE TOKEN" a line (watch, write, control)')
+    .option('--tls-cert <file>', 'serve wss:// with this certificate (PEM)')
+    .option('--tls-key <file>', 'the certificate\'s private key (PEM)');
+}
+
+function listenArg(text: string): { host: string; port: number } {
+  const l = parseListen(text);
+  if (typeof l === 'string') throw new InvalidArgumentError(l);
+  return l;
 }
 
 export const paceArg = intArg(0, PACE_MAX_MS);
@@ -63,6 +78,9 @@ export const paceArg = intArg(0, PACE_MAX_MS);
 export function checkServerFlags(f: ServerFlags): void {
   if (f.pty && f.pipes) throw new UsageError('io: --pty and --pipes cannot be used together');
   if (f.d && f.c !== undefined) throw new UsageError('io: -d and -c cannot be used together (-d starts no session to run cmd)');
+  if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) throw new UsageError('io: --tls-cert and --tls-key go together');
+  if (f.tlsCert !== undefined && !f.listen) throw new UsageError('io: --tls-cert needs --listen HOST:PORT');
+  if (f.tokenFile !== undefined && !f.listen) throw new UsageError('io: --token-file needs --listen HOST:PORT');
   if (f.d && (f.pty || f.pipes)) throw new UsageError(`io: -d and ${f.pty ? '--pty' : '--pipes'} cannot be used together (-d starts no session)`);
 }
 

@@ -43,6 +43,8 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
       maxHubs: flags.hubs,
       maxFrameBytes: flags.maxFrame,
       share: flags.share ?? false,
+      listen: flags.listen ? { ...flags.listen, ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}), ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}) } : null,
+      tokenFile: flags.tokenFile ?? null,
       env: process.env,
       log,
     });
@@ -55,13 +57,17 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   process.on('SIGTERM', () => void server.quit('SIGTERM'));
   process.on('SIGINT', () => void server.quit('SIGINT'));
   if (mode.console) {
-    const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'io: ' });
+    const isTTY = process.stdin.isTTY === true;
+    const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'io: ', terminal: isTTY });
+    const prompt = (): void => {
+      if (isTTY) rl.prompt();
+    };
     rl.on('line', (line) => {
       if (line.trim() !== '') process.stdout.write(`${server.ctl(line, false, 'console')}\n`);
-      rl.prompt();
+      prompt();
     });
     rl.on('close', () => void server.quit('console closed'));
-    rl.prompt();
+    prompt();
     void server.done.then(() => rl.close());
   }
   await server.done;

@@ -1,9 +1,16 @@
 // connect.ts — from a target to a greeted Client.
 //
-// A target is a session name (its socket in IO_DIR) or a socket path. The
-// connection is greeted with the framed protocol (sys/handshake.ts): a server
-// that speaks another version is named in one line, never garbled.
+// A target is a session name (its socket in IO_DIR), a socket path, or
+// ws://HOST:PORT/NAME (wss:// with TLS). Over WebSocket the client presents a
+// token: --token, else $IO_TOKEN, else — for a loopback server — the token
+// file its owner's server wrote in IO_DIR. Either way the connection is a
+// byte stream greeted with the framed protocol (sys/handshake.ts).
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { parseWsTarget } from '../core/address.js';
+import { IoError } from '../core/errors.js';
 import { resolveIoDir, socketPath } from '../sys/iodir.js';
 import { connectUnix } from '../sys/socket.js';
 import { handshake } from '../sys/handshake.js';
@@ -11,6 +18,12 @@ import { Client } from './client.js';
 
 export interface AttachOptions {
   ioDir?: string;
+  /** The WebSocket token (else $IO_TOKEN, else the local token file). */
+  token?: string;
+  /** Accept a TLS certificate no CA vouches for (a self-signed test server). */
+  insecure?: boolean;
+  /** Extra CA certificate (PEM) to trust for wss://. */
+  ca?: string;
 }
 
 /** The socket path of a target: a name in IO_DIR, or a path given as is. */
@@ -18,15 +31,53 @@ export function targetPath(target: string, opts: AttachOptions = {}): string {
   return target.includes('/') ? target : socketPath(opts.ioDir ?? resolveIoDir(), target);
 }
 
+function isLoopbackHost(hostPort: string): boolean {
+  const host = hostPort.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** The token for a WebSocket target, or null when there is none to present. */
+export function tokenFor(name: string, host: string, opts: AttachOptions): string | null {
+  if (opts.token) return opts.token;
+  if (process.env['IO_TOKEN']) return process.env['IO_TOKEN'];
+  if (!isLoopbackHost(host)) return null;
+  try {
+    return readFileSync(join(opts.ioDir ?? resolveIoDir(), `${name}.token`), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+async function connectWs(url: string, token: string | null, opts: AttachOptions): Promise<Duplex> {
+  const { WebSocket, createWebSocketStream } = await import('ws');
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url}/ws`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      ...(opts.insecure ? { rejectUnauthorized: false } : {}),
+      ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}),
+    });
+    ws.once('open', () => {
+      ws.removeAllListeners('error');
+      resolve(createWebSocketStream(ws));
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      const why = res.statusCode === 401 ? `no valid token (401)${token ? '' : '; give --token or set IO_TOKEN'}` : res.statusCode === 403 ? 'forbidden (403)' : `HTTP ${res.statusCode}`;
+      ws.terminate();
+      reject(new IoError(res.statusCode === 401 || res.statusCode === 403 ? 'IO_ERR_AUTH' : 'IO_ERR_NO_SERVER', `io: ${url}: ${why}`));
+    });
+    ws.once('error', (err: NodeJS.ErrnoException) => reject(new IoError('IO_ERR_NO_SERVER', `io: ${url}: ${err.code ?? err.message}`)));
+  });
+}
+
 /** Connect and greet; reject with an IoError naming the target and the reason. */
 export async function attach(target: string, opts: AttachOptions = {}): Promise<Client> {
-  const path = targetPath(target, opts);
-  const socket = await connectUnix(path, target);
+  const ws = parseWsTarget(target);
+  const stream = ws ? await connectWs(ws.url, tokenFor(ws.name, ws.host, opts), opts) : await connectUnix(targetPath(target, opts), target);
   try {
-    const { hello, decoder, frames } = await handshake(socket, target);
-    return new Client(socket, target, hello, decoder, frames);
+    const { hello, decoder, frames } = await handshake(stream, target);
+    return new Client(stream, target, hello, decoder, frames);
   } catch (err) {
-    socket.destroy();
+    stream.destroy();
     throw err;
   }
 }

@@ -32,7 +32,7 @@ export const Frame = {
   ctl: 7,
   /** server→client: the reply to ctl request `hub` (payload text or JSON). */
   reply: 8,
-  /** client→server: window size of trihub N (payload cols u16, rows u16). */
+  /** client→server: window size of trihub N; server→host process: its new size (payload cols u16, rows u16). */
   resize: 9,
   /** server→client: one error line; the server may close after it. */
   error: 10,
@@ -40,11 +40,15 @@ export const Frame = {
   spawn: 11,
   /** client→server: this client is a host process wired to trihub N (payload JSON {pid}). */
   host: 12,
+  /** client→server: this many bytes of hub N have been drawn (payload u32), for FLAG_ACKS subscribers. */
+  ack: 13,
 } as const;
 export type FrameType = (typeof Frame)[keyof typeof Frame];
 
 export const FLAG_JSON = 1;
 export const FLAG_NEW = 2;
+/** On subscribe: this client acknowledges what it has shown (a browser); bound what it has not. */
+export const FLAG_ACKS = 4;
 
 export interface DecodedFrame {
   type: FrameType;

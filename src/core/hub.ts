@@ -22,7 +22,11 @@ export type InputId = number;
 
 export const DEFAULT_BUFFER_BYTES = 512 * 1024;
 
-/** What one take() hands an output. Chunks are views into the ring. */
+/**
+ * What one take() hands an output. Chunks are views into the ring, valid
+ * until later writes lap them; outputs that take the same bytes get the same
+ * view objects.
+ */
 export interface Take {
   chunks: Buffer[];
   /** Bytes this output lost (fast mode overrun) just before these chunks. */
@@ -90,6 +94,15 @@ export class Hub {
   private readonly roomListeners = new Set<Listener>();
   private readonly dataListeners = new Set<Listener>();
   private copyMemo: { from: number; to: number; data: Buffer } | null = null;
+  // The views take() handed out last, for [viewFrom, viewTo). Outputs that
+  // move in step (every reader taking after every write) share them rather
+  // than each making its own, which is the dearest part of a take. A view of
+  // an offset range stays true while those bytes are held, and an output
+  // only ever reads held bytes.
+  private viewFrom = 0;
+  private viewTo = 0;
+  private view0: Buffer | undefined;
+  private view1: Buffer | undefined;
 
   constructor(id: number, opts: HubOptions = {}) {
     this.id = id;
@@ -138,10 +151,9 @@ export class Hub {
   addOutput(name: string, kind: OutputKind = 'out', from: 'backlog' | 'new' = 'backlog'): OutputId {
     const id = this.nextId++;
     // A stream that has ended shows its end to a newcomer; marks of earlier
-    // runs of a restarted stream do not. Both are the one rule "marks from
-    // ring.end on": while ended, the last mark is ring.end (a write restarts
-    // first), and while running every mark is below ring.end, and the next
-    // end() puts its mark at ring.end or later.
+    // runs of a restarted stream do not. Both come to "marks at ring.end and
+    // after": while ended, the last mark is at ring.end (a write restarts the
+    // stream before it moves the end); while running, every mark is below it.
     const eofFrom = this.ring.end;
     const pos = from === 'new' ? this.ring.end : this.ring.start;
     this.outputs.set(id, { id, name, kind, pos, eofFrom, lostTotal: 0 });
@@ -181,7 +193,7 @@ export class Hub {
     }
     if (this.isEnded) this.restart();
     this.ring.write(n === bytes.length ? bytes : bytes.subarray(0, n));
-    for (const fn of this.dataListeners) fn();
+    if (this.dataListeners.size !== 0) for (const fn of this.dataListeners) fn();
     return n;
   }
 
@@ -214,8 +226,20 @@ export class Hub {
     const o = this.outputs.get(out);
     if (!o) return { chunks: [], lostBytes: 0, eof: false };
     const lostBytes = this.skipLost(o);
-    const stop = Math.min(this.stopFor(o, o.pos), o.pos + (maxBytes > 0 ? maxBytes : 0));
-    const chunks = this.ring.read(o.pos, stop - o.pos);
+    const pos = o.pos;
+    const stop = Math.min(this.stopFor(o, pos), pos + (maxBytes > 0 ? maxBytes : 0));
+    let chunks: Buffer[];
+    if (pos === this.viewFrom && stop === this.viewTo && this.view0 !== undefined) {
+      chunks = this.view1 === undefined ? [this.view0] : [this.view0, this.view1];
+    } else {
+      chunks = this.ring.read(pos, stop - pos);
+      if (chunks.length !== 0) {
+        this.viewFrom = pos;
+        this.viewTo = stop;
+        this.view0 = chunks[0];
+        this.view1 = chunks[1];
+      }
+    }
     const eof = this.advance(o, stop);
     return { chunks, lostBytes, eof };
   }
@@ -313,6 +337,7 @@ export class Hub {
 
   /** Where this output's next read must stop: the next eof mark for it, or the end. */
   private stopFor(o: Output, pos: number): number {
+    if (this.eofMarks.length === 0) return this.ring.end;
     const mark = this.nextMark(o, pos);
     return mark === undefined ? this.ring.end : mark;
   }
@@ -326,7 +351,7 @@ export class Hub {
   private advance(o: Output, stop: number): boolean {
     const moved = stop > o.pos;
     o.pos = stop;
-    const eof = this.nextMark(o, stop) === stop;
+    const eof = this.eofMarks.length !== 0 && this.nextMark(o, stop) === stop;
     if (eof) o.eofFrom = stop + 1;
     if (moved && this.isWaitingForRoom) this.checkRoom();
     return eof;

@@ -9,7 +9,7 @@
 // Not here: the transport (wire.ts), what ctl commands do (control.ts).
 
 import { ProtocolError } from '../core/errors.js';
-import { decodeResize, encodeFrame, encodeResize, encodeFrameJoined, encodeGap, Frame, FrameDecoder, FLAG_JSON, FLAG_NEW, type DecodedFrame } from '../core/frame.js';
+import { decodeResize, encodeFrame, encodeResize, encodeFrameJoined, encodeGap, Frame, FrameDecoder, FLAG_ACKS, FLAG_JSON, FLAG_NEW, type DecodedFrame } from '../core/frame.js';
 import type { Endpoint } from './endpoints.js';
 import type { Feeder } from './feed.js';
 import type { Pump } from './pump.js';
@@ -36,6 +36,9 @@ export class Conn implements Client {
   /** This client's window size per trihub, applied when it types. */
   readonly sizes = new Map<number, { cols: number; rows: number }>();
   private pausedBy = 0;
+  /** Data bytes sent and not yet acknowledged, for clients that ack (FLAG_ACKS). */
+  private unackedBytes = 0;
+  private usesAcks = false;
   private isClosed = false;
 
   constructor(server: Server, wire: Wire, id: number, role: Role) {
@@ -76,7 +79,10 @@ export class Conn implements Client {
       case Frame.data:
         return this.onInputData(f.hub, f.payload);
       case Frame.subscribe:
+        if ((f.flags & FLAG_ACKS) !== 0) this.usesAcks = true;
         return this.subscribe(f.hub, (f.flags & FLAG_NEW) !== 0);
+      case Frame.ack:
+        return this.onAck(f.payload);
       case Frame.unsubscribe:
         return this.subs.get(f.hub)?.endpoint.free();
       case Frame.eof:
@@ -105,8 +111,11 @@ export class Conn implements Client {
   private subscribe(hub: number, fromNew: boolean): void {
     if (this.subs.has(hub)) return;
     const got = this.server.openOutput(hub, this.label, {
-      queuedBytes: () => this.wire.queuedBytes(),
-      data: (bytes) => this.wire.send(encodeFrame(Frame.data, hub, bytes)),
+      queuedBytes: () => this.wire.queuedBytes() + this.unackedBytes,
+      data: (bytes) => {
+        if (this.usesAcks) this.unackedBytes += bytes.length;
+        this.wire.send(encodeFrame(Frame.data, hub, bytes));
+      },
       gap: (lost) => {
         this.server.log.debug(`${this.label}: hub ${hub}: lost ${lost} bytes`);
         this.wire.send([encodeGap(hub, lost)]);
@@ -147,6 +156,13 @@ export class Conn implements Client {
     const json = (f.flags & FLAG_JSON) !== 0;
     const reply = this.server.ctl(line, json, this.label);
     this.send(Frame.reply, f.hub, Buffer.from(reply), json ? FLAG_JSON : 0);
+  }
+
+  /** A page drew what we sent: room for more (its pumps count unacknowledged bytes as queued). */
+  private onAck(payload: Buffer): void {
+    if (payload.length !== 4) return this.fail('io: bad frame: ack needs a byte count (u32)');
+    this.unackedBytes = Math.max(0, this.unackedBytes - payload.readUInt32BE(0));
+    for (const s of this.subs.values()) s.pump.onSinkDrain();
   }
 
   private onResize(trihub: number, payload: Buffer): void {

@@ -9,6 +9,7 @@
 // Not here: the wire (conn.ts, raw.ts, unix.ts), ctl verbs (control.ts).
 
 import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type net from 'node:net';
 import { CtlError } from '../core/errors.js';
 import { type Pacing } from '../core/hub.js';
@@ -25,8 +26,10 @@ import { Feeder, type FeedSource } from './feed.js';
 import { Log } from './log.js';
 import { Pump, type PumpSink } from './pump.js';
 import { Session } from './session.js';
-import { acceptUnix } from './unix.js';
+import { acceptStream } from './unix.js';
 import type { Role } from './wire.js';
+import { Tokens } from './tokens.js';
+import { WsListener, type ListenOptions } from './websocket.js';
 
 /** How long quit waits after HUP before KILL. */
 export const GRACE_MS = 2000;
@@ -50,6 +53,10 @@ export interface ServerOptions {
   maxHubs: number;
   maxFrameBytes: number;
   share: boolean;
+  /** --listen: the WebSocket listener's address and TLS files. */
+  listen: ListenOptions | null;
+  /** --token-file: more tokens, one `ROLE TOKEN` a line. */
+  tokenFile: string | null;
   env: NodeJS.ProcessEnv;
   log: Log;
 }
@@ -72,7 +79,12 @@ export class Server {
   readonly clients = new Set<Client>();
   readonly startedAt = Date.now();
   socketFile: string | null = null;
+  /** Tokens for WebSocket clients (with --listen). */
+  tokens: Tokens | null = null;
+  /** The WebSocket listener's bound address (with --listen). */
+  wsAddress: string | null = null;
   private listener: net.Server | null = null;
+  private ws: WsListener | null = null;
   private nextClientId = 1;
   private sizers = new Map<number, Conn>();
   private quitting: Promise<void> | null = null;
@@ -286,10 +298,26 @@ export class Server {
     ensureIoDir(this.opts.ioDir, { share: this.opts.share });
     if (this.opts.noListen) return;
     const path = socketPath(this.opts.ioDir, this.name);
-    const { server, removedStale } = await listenUnix(path, this.name, (s) => acceptUnix(this, s), { share: this.opts.share });
+    const { server, removedStale } = await listenUnix(path, this.name, (s) => acceptStream(this, s, 'unix', 'control'), { share: this.opts.share });
     this.listener = server;
     this.socketFile = path;
     if (removedStale) this.log.event(`removed a stale socket at ${path}`);
+    if (this.opts.listen) await this.listenWs(this.opts.listen);
+  }
+
+  private async listenWs(l: ListenOptions): Promise<void> {
+    try {
+      this.tokens = new Tokens(join(this.opts.ioDir, `${this.name}.token`), this.opts.tokenFile);
+      this.ws = new WsListener(this, l);
+      this.wsAddress = await this.ws.listen(l.host, l.port);
+    } catch (err) {
+      this.ws?.close();
+      this.tokens?.remove();
+      this.listener?.close();
+      this.removeSocket();
+      throw err;
+    }
+    this.log.event(`listening on ${this.ws.isTls ? 'wss' : 'ws'}://${this.wsAddress}/${this.name}/ (token in ${this.opts.ioDir}/${this.name}.token)`);
   }
 
   /** End the server: HUP sessions, KILL after GRACE_MS, tell clients, remove the socket. */
@@ -303,6 +331,8 @@ export class Server {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.listener?.close();
     this.removeSocket();
+    this.ws?.close();
+    this.tokens?.remove();
     const exited = (): Promise<void> => new Promise((resolve) => {
       const check = (): void => (this.sessions.size === 0 ? resolve() : void setTimeout(check, 10));
       check();

@@ -1,97 +1,107 @@
-// unix.ts — the Unix-socket transport: a Wire per socket, and the first line.
+// unix.ts — a byte-stream transport (a Unix socket, or a WebSocket as a
+// stream): a Wire per stream, and what its first line makes of it.
 //
-// Each accepted socket is read until its first line says what it is
+// Each accepted stream is read until its first line says what it is
 // (core/greeting.ts): raw read/write/ctl, or the framed protocol. A first line
 // that is neither gets one error line and a close; nobody else notices. A
 // peer that says nothing for FIRST_LINE_TIMEOUT_MS is closed.
 
-import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ProtocolError } from '../core/errors.js';
 import { PROTOCOL_VERSION } from '../core/frame.js';
 import { sniffGreeting } from '../core/greeting.js';
 import { Conn } from './conn.js';
 import { RawConn } from './raw.js';
 import type { Server } from './server.js';
-import type { Wire } from './wire.js';
+import type { Role, Wire } from './wire.js';
 
 /** How long a new connection may take to send its first line (a person typing into socat). */
 export const FIRST_LINE_TIMEOUT_MS = 60_000;
 /** How long end() waits for queued bytes to flush before dropping a peer that does not read. */
 const END_FLUSH_MS = 2000;
 
-export function unixWire(socket: net.Socket, peer: string): Wire {
-  socket.on('error', () => socket.destroy());
+export function streamWire(stream: Duplex, peer: string): Wire {
+  stream.on('error', () => stream.destroy());
   return {
     peer,
     send(parts) {
-      if (socket.destroyed) return;
+      if (stream.destroyed || stream.writableEnded) return;
       if (parts.length === 1) {
-        socket.write(parts[0]!);
+        stream.write(parts[0]!);
         return;
       }
-      socket.cork();
-      for (const p of parts) socket.write(p);
-      socket.uncork();
+      stream.cork();
+      for (const p of parts) stream.write(p);
+      stream.uncork();
     },
-    queuedBytes: () => socket.writableLength,
-    onDrain: (fn) => void socket.on('drain', fn),
-    onData: (fn) => void socket.on('data', fn),
-    onEnd: (fn) => void socket.on('end', fn),
-    onClose: (fn) => void socket.on('close', fn),
-    pauseInput: () => socket.pause(),
-    resumeInput: () => socket.resume(),
+    queuedBytes: () => stream.writableLength,
+    onDrain: (fn) => void stream.on('drain', fn),
+    onData: (fn) => void stream.on('data', fn),
+    onEnd: (fn) => void stream.on('end', fn),
+    onClose: (fn) => void stream.on('close', fn),
+    pauseInput: () => stream.pause(),
+    resumeInput: () => stream.resume(),
     end() {
-      if (socket.destroyed) return;
-      socket.end();
-      setTimeout(() => socket.destroy(), END_FLUSH_MS).unref();
+      if (stream.destroyed) return;
+      stream.end();
+      setTimeout(() => stream.destroy(), END_FLUSH_MS).unref();
     },
-    destroy: () => socket.destroy(),
+    destroy: () => stream.destroy(),
   };
 }
 
-export function acceptUnix(server: Server, socket: net.Socket): void {
+/** A new stream: wait for its first line, then hand it to a Conn or a RawConn. */
+export function acceptStream(server: Server, stream: Duplex, peer: string, role: Role): void {
   const id = server.newClientId();
-  const wire = unixWire(socket, 'unix');
+  const wire = streamWire(stream, peer);
   let buf: Buffer = Buffer.alloc(0);
   const timer = setTimeout(() => {
-    server.log.event(`conn ${id}: no first line in ${FIRST_LINE_TIMEOUT_MS} ms; closed`);
-    socket.destroy();
+    server.log.event(`conn ${id} (${peer}): no first line in ${FIRST_LINE_TIMEOUT_MS} ms; closed`);
+    stream.destroy();
   }, FIRST_LINE_TIMEOUT_MS);
+  const done = (): void => {
+    clearTimeout(timer);
+    stream.off('data', onFirst);
+  };
+  const refuse = (message: string): void => {
+    server.log.event(`conn ${id} (${peer}): ${message.replace(/^io: /, '')}; closed`);
+    stream.end(`${message}\n`);
+  };
   const onFirst = (chunk: Buffer): void => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     const g = sniffGreeting(buf);
     if (g instanceof ProtocolError) {
       done();
-      server.log.event(`conn ${id}: ${g.message.replace(/^io: /, '')}; closed`);
-      socket.end(`${g.message}\n`);
-      return;
+      return refuse(g.message);
     }
     if (g.kind === 'more') return;
     done();
-    server.log.debug(`conn ${id}: ${g.kind === 'framed' ? `framed protocol ${g.version}` : g.kind === 'ctl' ? 'raw ctl' : `raw ${g.kind} ${g.hub}`}`);
+    server.log.debug(`conn ${id} (${peer}): ${g.kind === 'framed' ? `framed protocol ${g.version}` : g.kind === 'ctl' ? 'raw ctl' : `raw ${g.kind} ${g.hub}`}`);
     if (g.kind === 'framed') {
-      socket.write(`IO ${PROTOCOL_VERSION}\n`);
+      stream.write(`IO ${PROTOCOL_VERSION}\n`);
       if (g.version !== PROTOCOL_VERSION) {
-        server.log.event(`conn ${id}: client speaks protocol ${g.version}, this server ${PROTOCOL_VERSION}; closed`);
-        socket.end();
+        server.log.event(`conn ${id} (${peer}): client speaks protocol ${g.version}, this server ${PROTOCOL_VERSION}; closed`);
+        stream.end();
         return;
       }
-      const conn = new Conn(server, wire, id, 'control');
+      const conn = new Conn(server, wire, id, role);
       server.clients.add(conn);
       if (g.rest.length > 0) conn.onWireData(g.rest);
       return;
     }
-    const raw = new RawConn(server, wire, id);
-    server.clients.add(raw);
-    if (g.kind === 'ctl') raw.startCtl(g.rest);
-    else if (g.kind === 'read') raw.startRead(g.hub);
-    else raw.startWrite(g.hub, g.rest);
+    if (g.kind === 'ctl' && role !== 'control') return refuse(`io: ctl: not allowed for a ${role} client`);
+    if (g.kind === 'write' && role === 'watch') return refuse(`io: write ${g.hub}: read-only (watch) client`);
+    startRaw(server, wire, id, g.kind === 'ctl' ? { kind: 'ctl' } : { kind: g.kind, hub: g.hub }, g.rest);
   };
-  const done = (): void => {
-    clearTimeout(timer);
-    socket.off('data', onFirst);
-  };
-  socket.on('data', onFirst);
-  socket.on('close', () => clearTimeout(timer));
-  socket.on('error', () => {});
+  stream.on('data', onFirst);
+  stream.on('close', () => clearTimeout(timer));
+}
+
+/** A raw stream, its kind known (from a first line, or a WebSocket path). */
+export function startRaw(server: Server, wire: Wire, id: number, what: { kind: 'ctl' } | { kind: 'read' | 'write'; hub: number }, rest: Buffer): void {
+  const raw = new RawConn(server, wire, id);
+  server.clients.add(raw);
+  if (what.kind === 'ctl') raw.startCtl(rest);
+  else if (what.kind === 'read') raw.startRead(what.hub);
+  else raw.startWrite(what.hub, rest);
 }

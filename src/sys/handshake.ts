@@ -7,7 +7,7 @@
 //
 // Not here: anything after the hello frame (client/client.ts).
 
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { IoError } from '../core/errors.js';
 import { Frame, FrameDecoder, PROTOCOL_VERSION, type DecodedFrame } from '../core/frame.js';
 
@@ -33,7 +33,7 @@ function versionError(name: string, theirs: number): IoError {
  * Greet the server on a connected socket; resolve with its hello and the
  * decoder holding any frames that came after it.
  */
-export function handshake(socket: Socket, name: string, timeoutMs = HANDSHAKE_TIMEOUT_MS): Promise<{ hello: Hello; decoder: FrameDecoder; frames: DecodedFrame[] }> {
+export function handshake(socket: Duplex, name: string, timeoutMs = HANDSHAKE_TIMEOUT_MS): Promise<{ hello: Hello; decoder: FrameDecoder; frames: DecodedFrame[] }> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     let lineDone = false;

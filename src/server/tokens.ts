@@ -1,0 +1,62 @@
+// tokens.ts — who may use the WebSocket listener, and as what.
+//
+// At start the server writes a control token to $IO_DIR/NAME.token (0600), so
+// its owner's clients find it; --token-file adds more (core/tokens.ts). A
+// presented token is compared with every known one in constant time (both
+// sides hashed to one length first, then timingSafeEqual), so its length
+// and content leak nothing through timing.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { IoError } from '../core/errors.js';
+import { parseTokenFile, type TokenEntry, type TokenRole } from '../core/tokens.js';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+export class Tokens {
+  private readonly entries: { role: TokenRole; hash: Buffer }[] = [];
+  private readonly ownFile: string;
+
+  /** Make the control token (written to ownFile) and load the token file, if any. */
+  constructor(ownFile: string, tokenFile: string | null) {
+    this.ownFile = ownFile;
+    const control = randomBytes(24).toString('base64url');
+    writeFileSync(ownFile, `${control}\n`, { mode: 0o600 });
+    this.add({ role: 'control', token: control });
+    if (tokenFile) {
+      let text: string;
+      try {
+        text = readFileSync(tokenFile, 'utf8');
+      } catch (err) {
+        throw new IoError('IO_ERR_AUTH', `io: ${tokenFile}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      const parsed = parseTokenFile(text, tokenFile);
+      if (parsed instanceof IoError) throw parsed;
+      parsed.forEach((e) => this.add(e));
+    }
+  }
+
+  private add(e: TokenEntry): void {
+    this.entries.push({ role: e.role, hash: digest(e.token) });
+  }
+
+  /** The role of a presented token, or null. Every entry is compared, match or not. */
+  roleOf(token: string | null): TokenRole | null {
+    if (!token) return null;
+    const h = digest(token);
+    let role: TokenRole | null = null;
+    for (const e of this.entries) if (timingSafeEqual(h, e.hash) && role === null) role = e.role;
+    return role;
+  }
+
+  /** Remove the token file (at quit). */
+  remove(): void {
+    try {
+      unlinkSync(this.ownFile);
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,172 @@
+// websocket.ts — the WebSocket listener (--listen HOST:PORT): the same
+// protocol as the Unix socket, raw streams at /NAME/read/N and /NAME/write/N,
+// and the web page at /NAME/.
+//
+// Every WebSocket client presents a token (Authorization: Bearer, or ?token=),
+// loopback included: other local users can reach loopback. No valid token:
+// HTTP 401 and nothing else, after a delay that grows with each refusal from
+// that address; a watch token on a write path: 403. A browser's Origin must
+// match the Host it asked. The page itself holds no data and needs no token:
+// it reads the token from its URL fragment, which never reaches the server.
+//
+// Not here: what a connection does once accepted (conn.ts, raw.ts).
+
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import { IoError } from '../core/errors.js';
+import { roleAllows, type TokenRole } from '../core/tokens.js';
+import type { Server } from './server.js';
+import { acceptStream, startRaw, streamWire } from './unix.js';
+
+/** The first refusal from an address waits this long; each further one doubles it, up to the max. */
+const REFUSAL_DELAY_MS = 200;
+const REFUSAL_DELAY_MAX_MS = 5000;
+/** The largest WebSocket message accepted (a frame plus its header). */
+const WS_MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The page and what it loads: name in the URL → file and type. */
+function assets(): Map<string, { file: string; type: string }> {
+  const xterm = dirname(require.resolve('@xterm/xterm/package.json'));
+  const fit = dirname(require.resolve('@xterm/addon-fit/package.json'));
+  return new Map([
+    ['', { file: join(here, '../web/index.html'), type: 'text/html; charset=utf-8' }],
+    ['page.js', { file: join(here, '../web/page.js'), type: 'text/javascript' }],
+    ['xterm.mjs', { file: join(xterm, 'lib/xterm.mjs'), type: 'text/javascript' }],
+    ['xterm.css', { file: join(xterm, 'css/xterm.css'), type: 'text/css' }],
+    ['addon-fit.mjs', { file: join(fit, 'lib/addon-fit.mjs'), type: 'text/javascript' }],
+  ]);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+export class WsListener {
+  private readonly server: Server;
+  private readonly http: http.Server;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD_BYTES });
+  private readonly refusals = new Map<string, number>();
+  private readonly files = assets();
+  readonly isTls: boolean;
+
+  constructor(server: Server, opts: ListenOptions) {
+    this.server = server;
+    this.isTls = opts.tlsCert !== undefined;
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
+    if (opts.tlsCert !== undefined) {
+      if (opts.tlsKey === undefined) throw new IoError('IO_ERR_USAGE', 'io: --tls-cert needs --tls-key');
+      this.http = https.createServer({ cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) }, onRequest);
+    } else this.http = http.createServer(onRequest);
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.http.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  }
+
+  /** Listen; resolves with the bound address (port 0 picks one). */
+  listen(host: string, port: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', (err: NodeJS.ErrnoException) => reject(new IoError('IO_ERR_USAGE', `io: --listen ${host}:${port}: ${err.code ?? err.message}`)));
+      this.http.listen(port, host, () => {
+        const a = this.http.address();
+        const bound = typeof a === 'object' && a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : `${host}:${port}`;
+        if (!isLoopback(host) && !this.isTls) {
+          const warning = `io: warning: listening on ${bound} without TLS: tokens and keystrokes cross the network in clear (use --tls-cert/--tls-key)`;
+          this.server.log.event(warning.replace(/^io: /, ''));
+          process.stderr.write(`${warning}\n`);
+        }
+        resolve(bound);
+      });
+    });
+  }
+
+  close(): void {
+    for (const ws of this.wss.clients) ws.terminate();
+    this.http.close();
+    this.http.closeAllConnections();
+  }
+
+  private peerOf(req: http.IncomingMessage): string {
+    return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const prefix = `/${this.server.name}/`;
+    if (url.pathname === `/${this.server.name}`) {
+      res.writeHead(301, { location: `${prefix}${url.search}` }).end();
+      return;
+    }
+    const asset = url.pathname.startsWith(prefix) ? this.files.get(url.pathname.slice(prefix.length)) : undefined;
+    if (req.method !== 'GET' || !asset || !existsSync(asset.file)) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('io: not found\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    createReadStream(asset.file).pipe(res);
+  }
+
+  private refuse(req: http.IncomingMessage, socket: Duplex, status: 401 | 403 | 404, why: string): void {
+    const addr = req.socket.remoteAddress ?? '?';
+    const count = (this.refusals.get(addr) ?? 0) + 1;
+    this.refusals.set(addr, count);
+    this.server.log.event(`ws ${this.peerOf(req)}: refused ${req.url?.split('?')[0] ?? ''}: ${why} (${status})`);
+    const delay = status === 401 ? Math.min(REFUSAL_DELAY_MS * 2 ** (count - 1), REFUSAL_DELAY_MAX_MS) : 0;
+    const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status];
+    setTimeout(() => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }, delay).unref();
+  }
+
+  private tokenOf(req: http.IncomingMessage, url: URL): string | null {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+    return url.searchParams.get('token');
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://x');
+    const m = /^\/([^/]+)\/(?:(ws)|(read|write)\/(\d{1,5}))$/.exec(url.pathname);
+    if (!m || m[1] !== this.server.name) return this.refuse(req, socket, 404, 'no such path');
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      let host: string | null = null;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        // not a URL: refused below
+      }
+      if (host !== req.headers.host) return this.refuse(req, socket, 403, `origin ${origin.slice(0, 80)} is not this server`);
+    }
+    const role = this.server.tokens?.roleOf(this.tokenOf(req, url)) ?? null;
+    if (!role) return this.refuse(req, socket, 401, 'no valid token');
+    const raw = m[3] as 'read' | 'write' | undefined;
+    if (raw === 'write' && !roleAllows(role, 'write')) return this.refuse(req, socket, 403, `${role} token on a write path`);
+    this.refusals.delete(req.socket.remoteAddress ?? '?');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, req, role, raw === undefined ? null : { kind: raw, hub: Number(m[4]) }));
+  }
+
+  private onSocket(ws: WebSocket, req: http.IncomingMessage, role: TokenRole, raw: { kind: 'read' | 'write'; hub: number } | null): void {
+    const peer = `ws ${this.peerOf(req)} ${role}`;
+    const stream = createWebSocketStream(ws);
+    if (raw === null) return acceptStream(this.server, stream, peer, role);
+    const id = this.server.newClientId();
+    this.server.log.debug(`conn ${id} (${peer}): raw ${raw.kind} ${raw.hub}`);
+    startRaw(this.server, streamWire(stream, peer), id, raw, Buffer.alloc(0));
+  }
+}
