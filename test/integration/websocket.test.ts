@@ -1,0 +1,148 @@
+// websocket.test.ts — the WebSocket listener, from clients io did not write
+// (the ws library as a browser would use it) and from io's own client.
+//
+// Each test starts a real iosrv with --listen 127.0.0.1:0 (the kernel picks
+// the port; the server logs it) and a `-c cat` session, so a line written on
+// hub 0 comes back on hub 1: a chat between a Unix-socket client and a
+// WebSocket client shows both transports reach the same hubs. Tokens: the
+// control token the server writes to IO_DIR, and watch/write tokens from a
+// --token-file the test writes.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { attach } from '../../src/client/connect.js';
+import { tmpIoDir } from '../helpers/iodir.js';
+import { useScope, type Scope } from '../helpers/scope.js';
+import { RawReader, startIosrv, framed, type IoServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/until.js';
+
+const scope = useScope();
+
+const WATCH = 'watch-token-0123456789abcdef';
+const WRITE = 'write-token-0123456789abcdef';
+
+async function startWs(s: Scope, extra: string[] = [], name = 'web'): Promise<{ srv: IoServer; base: string; token: string }> {
+  const dir = tmpIoDir(s);
+  const tokenFile = join(dir, 'tokens');
+  writeFileSync(tokenFile, `# roles\nwatch ${WATCH}\nwrite ${WRITE}\n`, { mode: 0o600 });
+  const srv = await startIosrv(s, ['-v', '-c', 'cat', '--listen', '127.0.0.1:0', '--token-file', tokenFile, ...extra], { name, dir });
+  const addr = await waitFor(() => /listening on (wss?):\/\/([\d.:]+)\//.exec(srv.stderr()), { what: 'the listen address in the log' });
+  const token = readFileSync(join(dir, `${name}.token`), 'utf8').trim();
+  return { srv, base: `${addr[1]}://${addr[2]}/${name}`, token };
+}
+
+/** Open a WebSocket; resolve with it open, or reject with the HTTP status it got. */
+function openWs(url: string, headers: Record<string, string> = {}, opts: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers, ...opts });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+    scope.defer(() => ws.terminate());
+  });
+}
+
+function collect(ws: WebSocket): { text: () => string } {
+  const got: Buffer[] = [];
+  ws.on('message', (data: Buffer) => got.push(data));
+  return { text: () => Buffer.concat(got).toString('utf8') };
+}
+
+describe('websocket listener', () => {
+  it('carries a chat between a Unix-socket client and a raw WebSocket reader and writer', async () => {
+    const { srv, base, token } = await startWs(scope);
+    const local = await RawReader.open(scope, srv.sock, 1, { keep: true });
+    const reader = await openWs(`${base}/read/1`, { authorization: `Bearer ${token}` });
+    const seen = collect(reader);
+    const writer = await openWs(`${base.replace('ws:', 'ws:')}/write/0?token=${token}`);
+    writer.send('hello over ws\n');
+    await waitFor(() => local.text.includes('hello over ws') && seen.text().includes('hello over ws'), { what: 'the line at both readers' });
+    const unix = await framed(scope, srv);
+    unix.write(0, Buffer.from('and back over unix\n'));
+    await waitFor(() => seen.text().includes('and back over unix'), { what: 'the unix line at the ws reader' });
+  });
+
+  it('lets io attach by ws:// URL with the owner token, framed, as a local name', async () => {
+    const { base, token } = await startWs(scope);
+    const client = await attach(base, { token });
+    scope.defer(() => client.close());
+    expect(client.hello.role).toBe('control');
+    let text = '';
+    client.on({ data: (_h, b) => (text += b.toString()) });
+    client.subscribe(1);
+    client.write(0, Buffer.from('framed over ws\n'));
+    await waitFor(() => text.includes('framed over ws'), { what: 'echo through cat' });
+    expect(await client.ctl('h1t5')).toBe('ok');
+    expect(await client.ctl('bogus')).toMatch(/^io: unknown command 'bogus'/);
+  });
+
+  it('refuses a missing or wrong token with 401 and logs the peer, without the token', async () => {
+    const { srv, base } = await startWs(scope);
+    await expect(openWs(`${base}/ws`)).rejects.toThrow('HTTP 401');
+    await expect(openWs(`${base}/read/1?token=not-the-right-token-at-all`)).rejects.toThrow('HTTP 401');
+    await expect(attach(base, { token: 'not-the-right-token-at-all' })).rejects.toMatchObject({ code: 'IO_ERR_AUTH' });
+    await waitFor(() => /ws 127\.0\.0\.1:\d+: refused \/web\/read\/1: no valid token \(401\)/.test(srv.stderr()), { what: 'the refusal in the log' });
+    expect(srv.stderr()).not.toContain('not-the-right-token-at-all');
+  });
+
+  it('keeps a watch token read-only: no write path, no writes, no ctl; still readable', async () => {
+    const { srv, base } = await startWs(scope);
+    await expect(openWs(`${base}/write/0`, { authorization: `Bearer ${WATCH}` })).rejects.toThrow('HTTP 403');
+    const watcher = await attach(base, { token: WATCH });
+    scope.defer(() => watcher.close());
+    expect(watcher.hello.role).toBe('watch');
+    const errors: string[] = [];
+    let text = '';
+    watcher.on({ data: (_h, b) => (text += b.toString()), error: (_h, m) => errors.push(m) });
+    watcher.subscribe(1);
+    watcher.write(0, Buffer.from('sneaky\n'));
+    expect(await watcher.ctl('quit')).toBe('io: ctl: not allowed for a watch client');
+    await waitFor(() => errors.some((e) => e.includes('read-only (watch) client')), { what: 'the refusal of the write' });
+    // the connection is still there and reads what others write
+    const writer = await attach(base, { token: WRITE });
+    scope.defer(() => writer.close());
+    writer.write(0, Buffer.from('from a writer\n'));
+    await waitFor(() => text.includes('from a writer'), { what: 'the writer line at the watcher' });
+    expect(text).not.toContain('sneaky');
+    expect(await writer.ctl('status')).toBe('io: ctl: not allowed for a write client');
+    expect(srv.stderr()).toMatch(/refused write to hub 0: read-only \(watch\) client/);
+  });
+
+  it('refuses a browser from another origin', async () => {
+    const { base, token } = await startWs(scope);
+    await expect(openWs(`${base}/ws?token=${token}`, { origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
+    const ok = await openWs(`${base}/ws?token=${token}`, { origin: `http://${new URL(base.replace('ws', 'http')).host}` });
+    expect(ok.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('serves wss with a certificate the test makes', async () => {
+    const dir = tmpIoDir(scope);
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const { base, token } = await startWs(scope, ['--tls-cert', cert, '--tls-key', key], 'sec');
+    expect(base.startsWith('wss://')).toBe(true);
+    await expect(attach(base, { token })).rejects.toThrow();
+    const client = await attach(base, { token, ca: cert });
+    scope.defer(() => client.close());
+    let text = '';
+    client.on({ data: (_h, b) => (text += b.toString()) });
+    client.subscribe(1);
+    client.write(0, Buffer.from('over tls\n'));
+    await waitFor(() => text.includes('over tls'), { what: 'echo over wss' });
+  });
+
+  it('serves the page and its scripts without a token, and nothing else', async () => {
+    const { base } = await startWs(scope);
+    const http = base.replace(/^ws/, 'http');
+    const page = await fetch(`${http}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('page.js');
+    for (const asset of ['page.js', 'xterm.mjs', 'xterm.css', 'addon-fit.mjs']) expect((await fetch(`${http}/${asset}`)).status).toBe(200);
+    expect((await fetch(`${http}/../../etc/passwd`)).status).toBe(404);
+    expect((await fetch(`${http}/nope.js`)).status).toBe(404);
+  });
+});
