@@ -19,11 +19,11 @@ import { UsageError, IoError } from '../core/errors.js';
 import { SLOW_PACE_MS, START_WORDS, type StartWord } from '../core/words.js';
 import { Shell } from '../shell/shell.js';
 import { runHost } from '../shell/local.js';
-import { resolveIoDir, socketPath, checkName } from '../sys/iodir.js';
+import { checkName, ensureIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { probeSocket } from '../sys/socket.js';
 import { startHost, startInBackground } from './daemon.js';
 import { VERSION, runMain } from './main.js';
-import { addServerFlags, checkServerFlags, usageOutput, type ServerFlags } from './options.js';
+import { addServerFlags, checkServerFlags, nameAfterLogFlag, usageOutput, type ServerFlags } from './options.js';
 import { serve } from './serve.js';
 
 type IoFlags = ServerFlags & { a?: boolean; i?: boolean; token?: string; insecure?: boolean };
@@ -97,7 +97,10 @@ program
   .addOption(new Option('--ready-fd <fd>').argParser(Number))
   .action((name: string, trihub: number, o: { readyFd?: number }) => host(name, trihub, o.readyFd));
 
-program.action((name: string | undefined, words: string[]) => main(name, words, program.opts<IoFlags>()));
+program.action((name: string | undefined, words: string[]) => {
+  const f = program.opts<IoFlags>();
+  return main(nameAfterLogFlag(name, f), words, f);
+});
 
 function hubArg(text: string): number {
   if (!/^\d{1,5}$/.test(text)) throw new UsageError(`io: '${text}' is not a hub number`);
@@ -122,6 +125,7 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
   const name = nameArg ?? `iorc.${process.pid}`;
   checkName(name);
   const ioDir = resolveIoDir();
+  ensureIoDir(ioDir, { share: f.share ?? false });
   const path = socketPath(ioDir, name);
   const probe = await probeSocket(path, name);
   if (probe.state === 'live') {

@@ -6,13 +6,14 @@
 
 import { Command } from 'commander';
 import { VERSION, runMain } from './main.js';
-import { addServerFlags, paceArg, usageOutput, type ServerFlags } from './options.js';
+import { addServerFlags, nameAfterLogFlag, paceArg, usageOutput, type ServerFlags } from './options.js';
+import { UsageError } from '../core/errors.js';
 import { serve } from './serve.js';
 
 const program = usageOutput(new Command('iosrv'))
   .description('the io server: owns hubs and sessions, listens on $IO_DIR/NAME')
   .version(VERSION, '-V, --version')
-  .argument('<name>', 'session name: the socket $IO_DIR/NAME')
+  .argument('[name]', 'session name: the socket $IO_DIR/NAME')
   .option('-s', 'do not listen on the socket (only the -i console)')
   .option('-i', 'control console on this terminal: typed lines go to the ctl, the log to stderr')
   .option('-t <ms>', 'default pace of every hub, in ms', paceArg)
@@ -27,5 +28,7 @@ Examples:
 runMain(async () => {
   program.parse();
   const flags = program.opts<ServerFlags & { i?: boolean; readyFd?: number }>();
-  await serve(program.args[0]!, flags, { console: flags.i ?? false, noListen: flags.s ?? false, ...(flags.readyFd === undefined ? {} : { readyFd: flags.readyFd }) });
+  const name = nameAfterLogFlag(program.args[0], flags);
+  if (name === undefined) throw new UsageError('io: iosrv: a session name is needed (iosrv [flags] NAME)');
+  await serve(name, flags, { console: flags.i ?? false, noListen: flags.s ?? false, ...(flags.readyFd === undefined ? {} : { readyFd: flags.readyFd }) });
 });

@@ -74,6 +74,20 @@ function listenArg(text: string): { host: string; port: number } {
 
 export const paceArg = intArg(0, PACE_MAX_MS);
 
+/**
+ * `-l [logfile]` takes an optional value, so in `io -l rc.2` the parser reads
+ * rc.2 as the log file. The man page means the session rc.2 with the default
+ * log: when no name was given, the value was the name.
+ */
+export function nameAfterLogFlag(name: string | undefined, f: ServerFlags): string | undefined {
+  if (name === undefined && typeof f.l === 'string') {
+    const taken = f.l;
+    f.l = true;
+    return taken;
+  }
+  return name;
+}
+
 /** Refuse flags that make no sense together. */
 export function checkServerFlags(f: ServerFlags): void {
   if (f.pty && f.pipes) throw new UsageError('io: --pty and --pipes cannot be used together');

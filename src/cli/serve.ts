@@ -9,7 +9,6 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { IoError } from '../core/errors.js';
 import { Log, fileSink, streamSink } from '../server/log.js';
 import { startServer } from '../server/server.js';
 import { resolveIoDir } from '../sys/iodir.js';
@@ -72,8 +71,4 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   }
   await server.done;
   process.exit(0);
-}
-
-export function noName(): never {
-  throw new IoError('IO_ERR_USAGE', 'io: iosrv: a session name is needed (iosrv NAME)');
 }

@@ -47,7 +47,7 @@ export class Ring {
     let at = this.head;
     if (n > cap) {
       src = bytes.subarray(n - cap);
-      at = (at + (n - cap) + 1) % cap;
+      at = (at + (n - cap)) % cap;
     }
     const first = cap - at;
     if (src.length <= first) {

@@ -7,6 +7,7 @@
 //
 // Not here: hubs, sizes policy (server/session.ts).
 
+import { constants } from 'node:os';
 import * as pty from 'node-pty';
 import { IoError } from '../core/errors.js';
 import { defaultShell, foregroundGroup, signalGroup, type Command, type SessionProcess } from './proc.js';
@@ -41,7 +42,9 @@ export function spawnPty(command: Command, size: { cols: number; rows: number })
     onExit: (fn) => {
       term.onExit(({ exitCode, signal }) => {
         exited = true;
-        fn(exitCode, signal ? String(signal) : null);
+        // node-pty gives the signal as a number; name it as child_process does
+        const name = signal ? Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? String(signal) : null;
+        fn(exitCode, name);
       });
     },
     write: (bytes) => {
