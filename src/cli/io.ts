@@ -17,14 +17,11 @@ import type { Client } from '../client/client.js';
 import { listSessions } from '../client/list.js';
 import { UsageError, IoError } from '../core/errors.js';
 import { SLOW_PACE_MS, START_WORDS, type StartWord } from '../core/words.js';
-import { Shell } from '../shell/shell.js';
-import { runHost } from '../shell/local.js';
 import { checkName, ensureIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { probeSocket } from '../sys/socket.js';
 import { startHost, startInBackground } from './daemon.js';
 import { VERSION, runMain } from './main.js';
 import { addServerFlags, checkServerFlags, nameAfterLogFlag, usageOutput, type ServerFlags } from './options.js';
-import { serve } from './serve.js';
 
 type IoFlags = ServerFlags & { a?: boolean; i?: boolean; token?: string; insecure?: boolean };
 
@@ -133,7 +130,7 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
     return attachShell(name, words as StartWord[]);
   }
   if (probe.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
-  if (f.i) return serve(name, f, { console: true, noListen: false });
+  if (f.i) return (await import('./serve.js')).serve(name, f, { console: true, noListen: false });
   const logFile = f.l === true ? join(ioDir, `${name}.log`) : typeof f.l === 'string' ? f.l : null;
   try {
     await startInBackground(name, serverArgs(f), logFile);
@@ -161,6 +158,7 @@ function serverArgs(f: IoFlags): string[] {
   if (f.tlsCert) args.push('--tls-cert', f.tlsCert);
   if (f.tlsKey) args.push('--tls-key', f.tlsKey);
   args.push('--buffer', String(f.buffer), '--hubs', String(f.hubs), '--max-frame', String(f.maxFrame));
+  args.push('--max-clients', String(f.maxClients), '--stall-timeout', String(f.stallTimeout));
   return args;
 }
 
@@ -179,6 +177,7 @@ async function attachShell(name: string, words: StartWord[]): Promise<void> {
       if (reply !== 'ok' && !reply.includes('not started')) process.stderr.write(`${reply}\n`);
     }
   }
+  const { Shell } = await import('../shell/shell.js');
   const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, { trihub, startHost: hostStarter(name) });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
   const end = await shell.start();
@@ -308,6 +307,7 @@ async function host(name: string, trihub: number, readyFd: number | undefined): 
     throw err;
   }
   process.on('SIGHUP', () => {});
+  const { runHost } = await import('../shell/local.js');
   const status = await runHost(client, trihub, null, (err) => ready?.end(`${err ?? 'ready'}\n`));
   done(status);
 }

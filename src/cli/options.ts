@@ -11,6 +11,7 @@ import { MAX_FRAME_BYTES } from '../core/frame.js';
 import { PACE_MAX_MS } from '../core/ctl.js';
 import { parseSize } from '../core/size.js';
 import { parseListen } from '../core/address.js';
+import { DEFAULT_MAX_CLIENTS, DEFAULT_STALL_TIMEOUT_MS } from '../core/limits.js';
 
 export interface ServerFlags {
   d?: boolean;
@@ -30,6 +31,8 @@ export interface ServerFlags {
   tokenFile?: string;
   tlsCert?: string;
   tlsKey?: string;
+  maxClients: number;
+  stallTimeout: number;
 }
 
 function sizeArg(text: string): number {
@@ -60,6 +63,8 @@ export function addServerFlags(cmd: Command): Command {
     .option('--hubs <n>', 'number of hubs', intArg(3, 65535), DEFAULT_MAX_HUBS)
     .option('--max-frame <size>', 'largest frame accepted from a client', sizeArg, MAX_FRAME_BYTES)
     .option('--share', 'open the socket to your group (a chat room)')
+    .option('--max-clients <n>', 'connections served at once; more are refused', intArg(1, 1_000_000), DEFAULT_MAX_CLIENTS)
+    .option('--stall-timeout <s>', 'paranoid: drop a reader that holds every writer this many seconds (0: never)', intArg(0, 86_400), DEFAULT_STALL_TIMEOUT_MS / 1000)
     .option('--listen <host:port>', 'also serve over WebSocket, and the web page at /NAME/', listenArg)
     .option('--token-file <file>', 'more WebSocket tokens, one "ROLE TOKEN" a line (watch, write, control)')
     .option('--tls-cert <file>', 'serve wss:// with this certificate (PEM)')

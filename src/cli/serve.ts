@@ -44,6 +44,8 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
       share: flags.share ?? false,
       listen: flags.listen ? { ...flags.listen, ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}), ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}) } : null,
       tokenFile: flags.tokenFile ?? null,
+      maxClients: flags.maxClients,
+      stallTimeoutMs: flags.stallTimeout * 1000,
       env: process.env,
       log,
     });

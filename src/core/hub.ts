@@ -139,6 +139,11 @@ export class Hub {
     return this.isEnded;
   }
 
+  /** A paranoid writer is waiting for room. */
+  get isBlocked(): boolean {
+    return this.isWaitingForRoom;
+  }
+
   get outputCount(): number {
     return this.outputs.size;
   }
@@ -202,7 +207,7 @@ export class Hub {
     if (this.outputs.size === 0) return Infinity;
     let min = this.ring.end;
     for (const o of this.outputs.values()) if (o.pos < min) min = o.pos;
-    return this.ring.capacity - (this.ring.end - min);
+    return this.ring.capacity - (this.ring.end - Math.max(min, this.ring.start));
   }
 
   /** Bytes ready for this output now (0 when it is at the end or at an eof mark). */

@@ -20,6 +20,8 @@ export interface Endpoint {
   pid?: number;
   /** Why hNfM / hNkM may not touch it (a session's own ends go with the session). */
   fixed?: string;
+  /** For a client's output: when its sink filled up and has not drained since. */
+  stalledSince?: () => number | null;
   /** Let go of the hub (stop reading or writing it); the owner lives on. */
   free(): void;
   /** Free it and close its owner's connection. */
@@ -58,6 +60,11 @@ export class Endpoints {
 
   list(hub: number): Endpoint[] {
     return [...(this.byHub.get(hub)?.values() ?? [])].sort((a, b) => a.n - b.n);
+  }
+
+  /** Every endpoint of every hub. */
+  all(): Endpoint[] {
+    return [...this.byHub.values()].flatMap((ends) => [...ends.values()]);
   }
 
   /** Endpoints of one hub, gone with it (hNx). */

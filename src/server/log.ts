@@ -6,14 +6,21 @@
 // -i). A sink that fails is reported once on stderr and then dropped: a full
 // disk must not stop the server.
 
-import { appendFileSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 
 export interface LogSink {
   write(line: string): void;
 }
 
+/** Append to a file, opened once (0600); a failure to open shows at the first line, as a failed write would. */
 export function fileSink(path: string): LogSink {
-  return { write: (line) => appendFileSync(path, line, { mode: 0o600 }) };
+  let fd: number | null = null;
+  return {
+    write: (line) => {
+      fd ??= openSync(path, 'a', 0o600);
+      writeSync(fd, line);
+    },
+  };
 }
 
 export function streamSink(stream: NodeJS.WritableStream): LogSink {
@@ -45,7 +52,7 @@ export class Log {
       this.sink.write(`${new Date().toISOString()} ${text}\n`);
     } catch (err) {
       this.sink = null;
-      process.stderr.write(`io: log: ${(err as Error).message}; logging stopped\n`);
+      process.stderr.write(`io: log: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}: logging stopped, the server goes on\n`);
     }
   }
 }

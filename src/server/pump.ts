@@ -40,6 +40,8 @@ export class Pump {
   private timer: NodeJS.Timeout | null = null;
   private isClosed = false;
   private isRunning = false;
+  /** When the sink last filled up and has not drained since (ms since epoch), else null. */
+  stalledSince: number | null = null;
 
   constructor(hub: Hub, output: OutputId, sink: PumpSink, opts: PumpOptions = {}) {
     this.hub = hub;
@@ -81,6 +83,7 @@ export class Pump {
     if (this.isClosed || this.isRunning) return;
     this.isRunning = true;
     try {
+      if (this.sink.queuedBytes() < this.highWaterBytes) this.stalledSince = null;
       while (!this.isClosed && this.sink.queuedBytes() < this.highWaterBytes) {
         const t = this.hub.takeCopy(this.output, this.chunkBytes);
         if (t.lostBytes > 0) this.sink.gap(t.lostBytes);
@@ -88,6 +91,7 @@ export class Pump {
         if (t.eof) this.sink.eof();
         if (!t.data && !t.eof && t.lostBytes === 0) break;
       }
+      if (!this.isClosed && this.sink.queuedBytes() >= this.highWaterBytes) this.stalledSince ??= Date.now();
     } finally {
       this.isRunning = false;
     }

@@ -35,6 +35,8 @@ import { WsListener, type ListenOptions } from './websocket.js';
 export const GRACE_MS = 2000;
 /** How long an ending server waits for its readers to drain. */
 export const DRAIN_MAX_MS = 30_000;
+/** How often paranoid hubs are checked for a reader that stalls them. */
+const STALL_CHECK_MS = 1000;
 
 export interface ServerOptions {
   name: string;
@@ -57,6 +59,10 @@ export interface ServerOptions {
   listen: ListenOptions | null;
   /** --token-file: more tokens, one `ROLE TOKEN` a line. */
   tokenFile: string | null;
+  /** --max-clients: connections beyond this are refused with one line. */
+  maxClients: number;
+  /** --stall-timeout: in paranoid mode, a reader that holds every writer this long is dropped (0: never). */
+  stallTimeoutMs: number;
   env: NodeJS.ProcessEnv;
   log: Log;
 }
@@ -89,6 +95,7 @@ export class Server {
   private sizers = new Map<number, Conn>();
   private quitting: Promise<void> | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
   private resolveDone!: () => void;
   /** Resolves when the server has quit. */
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
@@ -137,6 +144,7 @@ export class Server {
       hub: n,
       kind,
       owner,
+      stalledSince: () => pump.stalledSince,
       free: () => {
         pump.close();
         this.endpoints.delete(endpoint);
@@ -298,11 +306,42 @@ export class Server {
     ensureIoDir(this.opts.ioDir, { share: this.opts.share });
     if (this.opts.noListen) return;
     const path = socketPath(this.opts.ioDir, this.name);
-    const { server, removedStale } = await listenUnix(path, this.name, (s) => acceptStream(this, s, 'unix', 'control'), { share: this.opts.share });
+    const { server, removedStale } = await listenUnix(path, this.name, (s) => this.accept(s), { share: this.opts.share });
+    // accept() failing (EMFILE: out of file descriptors) is an 'error' on the listener: the
+    // clients already here are served on; the new one was refused by the kernel's side.
+    server.on('error', (err: NodeJS.ErrnoException) => this.log.event(`cannot accept a client: ${err.code ?? err.message}; serving the ${this.clients.size} already here`));
     this.listener = server;
+    if (this.opts.stallTimeoutMs > 0) this.stallTimer = setInterval(() => this.dropStalled(), STALL_CHECK_MS).unref();
     this.socketFile = path;
     if (removedStale) this.log.event(`removed a stale socket at ${path}`);
     if (this.opts.listen) await this.listenWs(this.opts.listen);
+  }
+
+  /** A new Unix-socket connection: refused with one line past --max-clients. */
+  private accept(socket: net.Socket): void {
+    if (this.clients.size >= this.opts.maxClients) {
+      this.log.event(`refused a client: ${this.clients.size} connected, limit ${this.opts.maxClients} (--max-clients)`);
+      socket.on('error', () => {});
+      socket.end(`io: ${this.name}: too many clients (limit ${this.opts.maxClients})\n`);
+      return;
+    }
+    acceptStream(this, socket, 'unix', 'control');
+  }
+
+  /**
+   * Paranoid pacing waits for the slowest reader; a reader that stopped
+   * reading would hold every writer forever. One that has held a blocked hub
+   * for --stall-timeout is dropped, and the log says so.
+   */
+  private dropStalled(): void {
+    const now = Date.now();
+    for (const e of this.endpoints.all()) {
+      const since = e.stalledSince?.();
+      const hub = this.hubs.get(e.hub);
+      if (!since || !hub || hub.pacing !== 'paranoid' || !hub.isBlocked || now - since < this.opts.stallTimeoutMs) continue;
+      this.log.event(`${e.owner}: read nothing of hub ${e.hub} for ${Math.round((now - since) / 1000)} s while paranoid writers waited; dropped (--stall-timeout)`);
+      e.kill();
+    }
   }
 
   private async listenWs(l: ListenOptions): Promise<void> {
@@ -329,6 +368,7 @@ export class Server {
   private async doQuit(reason: string): Promise<void> {
     this.log.event(`quit: ${reason}`);
     if (this.drainTimer) clearTimeout(this.drainTimer);
+    if (this.stallTimer) clearInterval(this.stallTimer);
     this.listener?.close();
     this.removeSocket();
     this.ws?.close();
