@@ -2,7 +2,8 @@
 //
 // read N:  from then on the connection carries the bytes of hub N, nothing
 //          else (socat, nc, a browser's WebSocket); gaps are logged, not sent;
-//          at end of stream the connection is closed.
+//          at end of stream the connection is closed, and when the peer
+//          closes its side, so is ours.
 // write N: every byte after the line goes into hub N; the peer's EOF closes
 //          this input only, never the hub.
 // ctl:     one command a line, one reply (which may span lines) each.
@@ -39,7 +40,9 @@ export class RawConn implements Client {
     if (got instanceof Error) return this.refuse(got.message);
     this.endpoint = got.endpoint;
     this.wire.onDrain(() => got.pump.onSinkDrain());
-    this.wire.onEnd(() => {});
+    // A reader whose peer has finished is gone: a half-open socket nobody will
+    // ever read would otherwise hold its place (and its fd) for good.
+    this.wire.onEnd(() => this.close('reader left'));
   }
 
   startWrite(hub: number, first: Buffer): void {
