@@ -15,18 +15,18 @@ import { IoError } from '../core/errors.js';
 
 const READY_TIMEOUT_MS = 10_000;
 
-/** Start `iosrv ARGS NAME` in the background; resolves once it listens. */
-export function startInBackground(name: string, serverArgs: string[], logFile: string | null): Promise<void> {
+/** Start `iosrv ARGS NAME` in the background; resolves once it listens, with what its ready line added (its ws:// address). */
+export function startInBackground(name: string, serverArgs: string[], logFile: string | null): Promise<string> {
   return startDetached('iosrv.js', ['--ready-fd', '3', ...serverArgs, '--', name], name, logFile);
 }
 
 /** Start a host process for trihub N of NAME (local N, here); resolves once it is wired. */
-export function startHost(name: string, trihub: number, token?: string): Promise<void> {
-  return startDetached('io.js', ['host', '--ready-fd', '3', name, String(trihub)], name, null, token === undefined ? {} : { IO_TOKEN: token });
+export async function startHost(name: string, trihub: number, token?: string): Promise<void> {
+  await startDetached('io.js', ['host', '--ready-fd', '3', name, String(trihub)], name, null, token === undefined ? {} : { IO_TOKEN: token });
 }
 
 /** Run one of our programs detached, and wait for its `ready` line on fd 3. */
-function startDetached(program: string, args: string[], name: string, logFile: string | null, env: NodeJS.ProcessEnv = {}): Promise<void> {
+function startDetached(program: string, args: string[], name: string, logFile: string | null, env: NodeJS.ProcessEnv = {}): Promise<string> {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), program);
   const out = logFile ? openSync(logFile, 'a', 0o600) : 'ignore';
   const child = spawn(process.execPath, [script, ...args], {
@@ -38,20 +38,20 @@ function startDetached(program: string, args: string[], name: string, logFile: s
   return new Promise((resolve, reject) => {
     let said = '';
     const timer = setTimeout(() => finish(new IoError('IO_ERR_NO_SERVER', `io: ${name}: server did not start in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    const finish = (err: Error | null): void => {
+    const finish = (err: Error | null, extra = ''): void => {
       clearTimeout(timer);
       child.stdio[3]?.removeAllListeners();
       (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
       child.removeAllListeners();
       child.unref();
       if (err) reject(err);
-      else resolve();
+      else resolve(extra);
     };
     child.stdio[3]!.on('data', (b: Buffer) => {
       said += b.toString('utf8');
       const line = said.split('\n')[0]!;
       if (!said.includes('\n')) return;
-      if (line === 'ready') finish(null);
+      if (line === 'ready' || line.startsWith('ready ')) finish(null, line.slice(6));
       else finish(new IoError(line.includes('already running') ? 'IO_ERR_RUNNING' : 'IO_ERR_NO_SERVER', line));
     });
     child.on('exit', (code) => finish(new IoError('IO_ERR_NO_SERVER', said.trim() || `io: ${name}: server exited (status ${code}) before it listened`)));

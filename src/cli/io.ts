@@ -10,7 +10,7 @@
 
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
-import { createWriteStream } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { attach, type AttachOptions } from '../client/connect.js';
 import { parseWsTarget } from '../core/address.js';
 import type { Client } from '../client/client.js';
@@ -131,13 +131,17 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
   }
   if (probe.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
   if (f.i) return (await import('./serve.js')).serve(name, f, { console: true, noListen: false });
+  // A server in the background has no terminal: -v alone means the default log.
+  if (f.v && f.l === undefined) f.l = true;
   const logFile = f.l === true ? join(ioDir, `${name}.log`) : typeof f.l === 'string' ? f.l : null;
+  let ws = '';
   try {
-    await startInBackground(name, serverArgs(f), logFile);
+    ws = await startInBackground(name, serverArgs(f), logFile);
   } catch (err) {
     // Another io started this name a moment before us: attach to that one.
     if (!(err instanceof IoError && err.code === 'IO_ERR_RUNNING' && f.a)) throw err;
   }
+  if (ws) process.stderr.write(`io: ${name} listens on ${ws} (page: ${ws.replace(/^ws/, 'http')}/#token=${readFileSync(join(ioDir, `${name}.token`), 'utf8').trim()})\n`);
   if (f.a) return attachShell(name, words as StartWord[]);
   process.stderr.write(`io: ${name} started (attach: io ${name})\n`);
 }
@@ -180,6 +184,8 @@ async function attachShell(name: string, words: StartWord[]): Promise<void> {
   const { Shell } = await import('../shell/shell.js');
   const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, { trihub, startHost: hostStarter(name) });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
+  // Ctrl-C on a cooked terminal: this client leaves, the session goes on (raw mode passes it through).
+  process.on('SIGINT', () => shell.finish(`io: detached from ${name}`, 0));
   const end = await shell.start();
   if (end.message) process.stderr.write(`${end.message}\n`);
   done(end.status);
@@ -275,15 +281,25 @@ async function writeHub(name: string, hub: number): Promise<void> {
 async function ctl(name: string, words: string[], json: boolean): Promise<void> {
   const client = await attach(name, attachOpts());
   let status = 0;
-  // Each argument is a command, unless the words only make sense together (signal 0 INT, eof 3).
-  const commands = ['signal', 'eof'].includes(words[0] ?? '') ? [words.join(' ')] : words;
-  for (const c of commands) {
+  for (const c of splitCommands(words)) {
     const reply = await client.ctl(c, { json });
     process.stdout.write(`${reply}\n`);
     if (reply.startsWith('io:')) status = 1;
   }
   client.close();
   done(status);
+}
+
+/** Each word is a command, but `signal N SIG` and `eof N` take their arguments along. */
+export function splitCommands(words: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const takes = w === 'signal' ? 2 : w === 'eof' ? 1 : 0;
+    out.push([w, ...words.slice(i + 1, i + 1 + takes)].join(' '));
+    i += takes;
+  }
+  return out;
 }
 
 async function kill(name: string): Promise<void> {
@@ -298,17 +314,19 @@ async function kill(name: string): Promise<void> {
 }
 
 async function host(name: string, trihub: number, readyFd: number | undefined): Promise<void> {
-  const ready = readyFd === undefined ? null : createWriteStream('', { fd: readyFd });
+  const ready = (line: string): void => {
+    if (readyFd !== undefined) writeSync(readyFd, `${line}\n`);
+  };
   let client: Client;
   try {
     client = await attach(name, attachOpts());
   } catch (err) {
-    ready?.end(`${(err as Error).message}\n`);
+    ready((err as Error).message);
     throw err;
   }
   process.on('SIGHUP', () => {});
   const { runHost } = await import('../shell/local.js');
-  const status = await runHost(client, trihub, null, (err) => ready?.end(`${err ?? 'ready'}\n`));
+  const status = await runHost(client, trihub, null, (err) => ready(err ?? 'ready'));
   done(status);
 }
 

@@ -6,7 +6,7 @@
 // With readyFd (io starting us in the background), one line on that fd says
 // `ready` or the error, so the starter can report it and return.
 
-import { createWriteStream } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Log, fileSink, streamSink } from '../server/log.js';
@@ -26,7 +26,10 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   const logFile = flags.l === true ? join(ioDir, `${name}.log`) : typeof flags.l === 'string' ? flags.l : null;
   const sink = logFile ? fileSink(logFile) : mode.console || mode.readyFd === undefined ? streamSink(process.stderr) : null;
   const log = new Log(sink, flags.v ?? false);
-  const ready = mode.readyFd === undefined ? null : createWriteStream('', { fd: mode.readyFd });
+  // The starter waits on this fd for one line; written synchronously so an exit right after loses nothing.
+  const ready = (line: string): void => {
+    if (mode.readyFd !== undefined) writeSync(mode.readyFd, `${line}\n`);
+  };
   let server;
   try {
     server = await startServer({
@@ -50,10 +53,11 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
       log,
     });
   } catch (err) {
-    if (ready) ready.end(`${(err as Error).message}\n`);
+    ready((err as Error).message);
     throw err;
   }
-  ready?.end('ready\n');
+  ready(server.wsAddress ? `ready ${server.tls ? 'wss' : 'ws'}://${server.wsAddress}/${name}` : 'ready');
+  if (mode.readyFd !== undefined) closeSync(mode.readyFd);
   process.on('SIGHUP', () => {});
   process.on('SIGTERM', () => void server.quit('SIGTERM'));
   process.on('SIGINT', () => void server.quit('SIGINT'));

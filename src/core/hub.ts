@@ -67,9 +67,15 @@ interface Output {
   name: string;
   kind: OutputKind;
   pos: number;
-  /** Eof marks below this offset are not for this output. */
-  eofFrom: number;
+  /** The first eof mark (by number) for this output: ends made before it joined, or already seen, are not. */
+  firstMark: number;
   lostTotal: number;
+}
+
+/** An end of stream at offset `at`; marks are numbered in the order made. */
+interface EofMark {
+  at: number;
+  n: number;
 }
 
 type Listener = () => void;
@@ -88,7 +94,8 @@ export class Hub {
   private readonly outputs = new Map<OutputId, Output>();
   private readonly inputs = new Map<InputId, string>();
   private nextId = 1;
-  private eofMarks: number[] = [];
+  private eofMarks: EofMark[] = [];
+  private marksMade = 0;
   private isEnded = false;
   private isWaitingForRoom = false;
   private readonly roomListeners = new Set<Listener>();
@@ -155,13 +162,13 @@ export class Hub {
   /** A new output, at the backlog (oldest byte held) or, with 'new', at the newest. */
   addOutput(name: string, kind: OutputKind = 'out', from: 'backlog' | 'new' = 'backlog'): OutputId {
     const id = this.nextId++;
-    // A stream that has ended shows its end to a newcomer; marks of earlier
-    // runs of a restarted stream do not. Both come to "marks at ring.end and
-    // after": while ended, the last mark is at ring.end (a write restarts the
-    // stream before it moves the end); while running, every mark is below it.
-    const eofFrom = this.ring.end;
+    // A stream that has ended shows its end to a newcomer; the ends of earlier
+    // runs of a stream that started again (a write, reopen()) do not. Marks go
+    // by number, not offset: a reopened stream may end again at the same
+    // offset, and a newcomer is owed that end but not the old one.
+    const firstMark = this.isEnded ? this.marksMade - 1 : this.marksMade;
     const pos = from === 'new' ? this.ring.end : this.ring.start;
-    this.outputs.set(id, { id, name, kind, pos, eofFrom, lostTotal: 0 });
+    this.outputs.set(id, { id, name, kind, pos, firstMark, lostTotal: 0 });
     return id;
   }
 
@@ -223,7 +230,7 @@ export class Hub {
     const o = this.outputs.get(out);
     if (!o) return false;
     if (o.pos < this.ring.start || o.pos < this.ring.end) return true;
-    return this.nextMark(o, o.pos) === o.pos;
+    return this.nextMark(o, o.pos)?.at === o.pos;
   }
 
   /** Up to maxBytes for this output, as views into the ring. */
@@ -285,8 +292,16 @@ export class Hub {
   end(): void {
     if (this.isEnded) return;
     this.isEnded = true;
-    this.eofMarks.push(this.ring.end);
+    this.eofMarks.push({ at: this.ring.end, n: this.marksMade++ });
     for (const fn of this.dataListeners) fn();
+  }
+
+  /**
+   * A new writer takes over an ended hub (a new session on an old trihub):
+   * the stream runs again, so readers that join now do not see the old end.
+   */
+  reopen(): void {
+    if (this.isEnded) this.restart();
   }
 
   /** Called when bytes may be written again after a short paranoid write. */
@@ -337,18 +352,19 @@ export class Hub {
    */
   private skipTo(o: Output): number {
     const mark = this.nextMark(o, o.pos);
-    return mark !== undefined && mark < this.ring.start ? mark : this.ring.start;
+    return mark !== undefined && mark.at < this.ring.start ? mark.at : this.ring.start;
   }
 
   /** Where this output's next read must stop: the next eof mark for it, or the end. */
   private stopFor(o: Output, pos: number): number {
     if (this.eofMarks.length === 0) return this.ring.end;
     const mark = this.nextMark(o, pos);
-    return mark === undefined ? this.ring.end : mark;
+    return mark === undefined ? this.ring.end : mark.at;
   }
 
-  private nextMark(o: Output, pos: number): number | undefined {
-    for (const m of this.eofMarks) if (m >= pos && m >= o.eofFrom) return m;
+  /** The first mark for this output at or after pos. */
+  private nextMark(o: Output, pos: number): EofMark | undefined {
+    for (const m of this.eofMarks) if (m.at >= pos && m.n >= o.firstMark) return m;
     return undefined;
   }
 
@@ -356,8 +372,9 @@ export class Hub {
   private advance(o: Output, stop: number): boolean {
     const moved = stop > o.pos;
     o.pos = stop;
-    const eof = this.eofMarks.length !== 0 && this.nextMark(o, stop) === stop;
-    if (eof) o.eofFrom = stop + 1;
+    const mark = this.eofMarks.length === 0 ? undefined : this.nextMark(o, stop);
+    const eof = mark !== undefined && mark.at === stop;
+    if (eof) o.firstMark = mark.n + 1;
     if (moved && this.isWaitingForRoom) this.checkRoom();
     return eof;
   }
@@ -366,7 +383,7 @@ export class Hub {
   private restart(): void {
     this.isEnded = false;
     this.eofMarks = this.eofMarks.filter((m) => {
-      for (const o of this.outputs.values()) if (m >= o.pos && m >= o.eofFrom) return true;
+      for (const o of this.outputs.values()) if (m.at >= o.pos && m.n >= o.firstMark) return true;
       return false;
     });
   }

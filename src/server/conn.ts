@@ -36,6 +36,8 @@ export class Conn implements Client {
   /** This client's window size per trihub, applied when it types. */
   readonly sizes = new Map<number, { cols: number; rows: number }>();
   private pausedBy = 0;
+  /** This client itself is letting an endpoint go (unsubscribe, leaving): nothing to tell it. */
+  private isLettingGo = false;
   /** Data bytes sent and not yet acknowledged, for clients that ack (FLAG_ACKS). */
   private unackedBytes = 0;
   private usesAcks = false;
@@ -84,9 +86,9 @@ export class Conn implements Client {
       case Frame.ack:
         return this.onAck(f.payload);
       case Frame.unsubscribe:
-        return this.subs.get(f.hub)?.endpoint.free();
+        return this.letGo(this.subs.get(f.hub)?.endpoint);
       case Frame.eof:
-        return this.inputs.get(f.hub)?.endpoint.free();
+        return this.letGo(this.inputs.get(f.hub)?.endpoint);
       case Frame.ctl:
         return this.onCtl(f);
       case Frame.resize:
@@ -100,6 +102,15 @@ export class Conn implements Client {
       case Frame.reply:
       case Frame.error:
         return this.fail(`io: bad frame: type ${f.type} is sent by servers, not clients`);
+    }
+  }
+
+  private letGo(e: Endpoint | undefined): void {
+    this.isLettingGo = true;
+    try {
+      e?.free();
+    } finally {
+      this.isLettingGo = false;
     }
   }
 
@@ -121,7 +132,14 @@ export class Conn implements Client {
         this.wire.send([encodeGap(hub, lost)]);
       },
       eof: () => this.send(Frame.eof, hub),
-    }, { fromNew, onFree: () => this.subs.delete(hub), onKill: () => this.close('killed by ctl') });
+    }, {
+      fromNew,
+      onFree: () => {
+        this.subs.delete(hub);
+        if (!this.isLettingGo) this.send(Frame.error, hub, Buffer.from(`io: hub ${hub}: this output was freed (hNf)`));
+      },
+      onKill: () => this.close('killed by ctl'),
+    });
     if (got instanceof Error) return void this.send(Frame.error, hub, Buffer.from(got.message));
     this.subs.set(hub, got);
   }
@@ -216,8 +234,8 @@ export class Conn implements Client {
   /** Leave: every subscription and input let go; the transport flushed and closed. */
   close(reason: string | null): void {
     if (this.isClosed) return;
-    for (const s of [...this.subs.values()]) s.endpoint.free();
-    for (const i of [...this.inputs.values()]) i.endpoint.free();
+    for (const s of [...this.subs.values()]) this.letGo(s.endpoint);
+    for (const i of [...this.inputs.values()]) this.letGo(i.endpoint);
     if (reason !== null && reason.startsWith('server')) this.send(Frame.error, 0, Buffer.from(`io: ${this.server.name}: ${reason}`));
     this.isClosed = true;
     this.wire.end();

@@ -10,7 +10,7 @@ import { parseCtl, type CtlCommand } from '../core/ctl.js';
 import type { Hub } from '../core/hub.js';
 import { formatSize } from '../core/size.js';
 import { signalGroup } from '../sys/proc.js';
-import { endpointName, type Endpoint, type EndpointKind } from './endpoints.js';
+import { endpointName, type Endpoint, type EndpointKind, type Side } from './endpoints.js';
 import type { Server } from './server.js';
 
 export function runCtl(server: Server, line: string, json: boolean): string {
@@ -73,17 +73,14 @@ function run(server: Server, cmd: CtlCommand, json: boolean, line: string): stri
       return addNamed(server, line, cmd.hub, cmd.verb === 'addOutput' ? 'out' : cmd.verb === 'addError' ? 'err' : 'in', cmd.n);
     case 'free':
     case 'kill':
-      return withEndpoint(server, line, cmd.hub, cmd.n, (e) => {
+      return withEndpoints(server, line, cmd.hub, cmd.n, undefined, (e) => {
         if (e.fixed) return `io: ${line}: ${e.fixed}`;
         return cmd.verb === 'free' ? e.free() : e.kill();
       });
     case 'killReader':
     case 'killWriter':
-      return withEndpoint(server, line, cmd.hub, cmd.n, (e) => {
-        const wanted = cmd.verb === 'killReader' ? 'out' : 'in';
-        if (e.pid === undefined || (e.kind === 'in') !== (wanted === 'in')) {
-          return `io: ${line}: ${endpointName(e)} has no ${wanted === 'in' ? 'writing' : 'reading'} process io knows of`;
-        }
+      return withEndpoints(server, line, cmd.hub, cmd.n, cmd.verb === 'killReader' ? 'out' : 'in', (e) => {
+        if (e.pid === undefined) return `io: ${line}: ${endpointName(e)} has no ${cmd.verb === 'killWriter' ? 'writing' : 'reading'} process io knows of`;
         signalGroup(e.pid, 'SIGKILL');
         log.event(`${line}: killed pid ${e.pid}`);
         return undefined;
@@ -104,15 +101,21 @@ function withHub(server: Server, line: string, n: number, fn: (hub: Hub) => stri
   return fn(hub) ?? 'ok';
 }
 
-function withEndpoint(server: Server, line: string, hub: number, n: number, fn: (e: Endpoint) => string | void | undefined): string {
-  const e = server.endpoints.get(hub, n);
-  if (!e) return `io: ${line}: hub ${hub} has no endpoint ${n}`;
-  return fn(e) ?? 'ok';
+/** Run fn on the endpoints numbered n (on one side, or both); the first error is the reply. */
+function withEndpoints(server: Server, line: string, hub: number, n: number, side: Side | undefined, fn: (e: Endpoint) => string | void | undefined): string {
+  const ends = server.endpoints.find(hub, n, side);
+  if (ends.length === 0) return `io: ${line}: hub ${hub} has no ${side === 'in' ? 'input' : side === 'out' ? 'output' : 'endpoint'} ${n}`;
+  let reply = 'ok';
+  for (const e of ends) {
+    const r = fn(e);
+    if (r && reply === 'ok') reply = r;
+  }
+  return reply;
 }
 
 function addNamed(server: Server, line: string, hub: number, kind: EndpointKind, n: number): string {
   const e = server.endpoints.add({ hub, kind, n, owner: 'named', free: () => server.endpoints.delete(e!), kill: () => server.endpoints.delete(e!) });
-  return e ? 'ok' : `io: ${line}: hub ${hub} already has an endpoint ${n}`;
+  return e ? 'ok' : `io: ${line}: hub ${hub} already has ${endpointName({ hub, kind, n })}`;
 }
 
 function removeHub(server: Server, line: string, n: number): string {

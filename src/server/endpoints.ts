@@ -32,34 +32,45 @@ export function endpointName(e: Pick<Endpoint, 'hub' | 'n' | 'kind'>): string {
   return `H${e.hub}${e.kind}${e.n}`;
 }
 
-export class Endpoints {
-  private readonly byHub = new Map<number, Map<number, Endpoint>>();
+/** Inputs and outputs are numbered apart, as H3in3 and H3out3 are two ends. */
+export type Side = 'in' | 'out';
+export function sideOf(kind: EndpointKind): Side {
+  return kind === 'in' ? 'in' : 'out';
+}
 
-  /** Register an endpoint; n chosen when absent. Returns null when n is taken. */
+export class Endpoints {
+  private readonly byHub = new Map<number, Map<string, Endpoint>>();
+
+  /** Register an endpoint; n chosen when absent. Returns null when n is taken on that side. */
   add(spec: Omit<Endpoint, 'n'> & { n?: number }): Endpoint | null {
     let ends = this.byHub.get(spec.hub);
     if (!ends) this.byHub.set(spec.hub, (ends = new Map()));
+    const side = sideOf(spec.kind);
     let n = spec.n;
     if (n === undefined) {
       n = 0;
-      while (ends.has(n)) n++;
-    } else if (ends.has(n)) return null;
+      while (ends.has(`${side}${n}`)) n++;
+    } else if (ends.has(`${side}${n}`)) return null;
     const endpoint: Endpoint = { ...spec, n };
-    ends.set(n, endpoint);
+    ends.set(`${side}${n}`, endpoint);
     return endpoint;
   }
 
-  get(hub: number, n: number): Endpoint | undefined {
-    return this.byHub.get(hub)?.get(n);
+  /** The endpoints numbered n on hub: an input, an output, or both. */
+  find(hub: number, n: number, side?: Side): Endpoint[] {
+    const ends = this.byHub.get(hub);
+    if (!ends) return [];
+    return (side ? [side] : (['in', 'out'] as const)).map((sd) => ends.get(`${sd}${n}`)).filter((e): e is Endpoint => e !== undefined);
   }
 
   delete(e: Endpoint): void {
     const ends = this.byHub.get(e.hub);
-    if (ends?.get(e.n) === e) ends.delete(e.n);
+    const key = `${sideOf(e.kind)}${e.n}`;
+    if (ends?.get(key) === e) ends.delete(key);
   }
 
   list(hub: number): Endpoint[] {
-    return [...(this.byHub.get(hub)?.values() ?? [])].sort((a, b) => a.n - b.n);
+    return [...(this.byHub.get(hub)?.values() ?? [])].sort((a, b) => a.n - b.n || a.kind.localeCompare(b.kind));
   }
 
   /** Every endpoint of every hub. */

@@ -89,6 +89,8 @@ export class Server {
   tokens: Tokens | null = null;
   /** The WebSocket listener's bound address (with --listen). */
   wsAddress: string | null = null;
+  /** The listener serves wss://. */
+  tls = false;
   private listener: net.Server | null = null;
   private ws: WsListener | null = null;
   private nextClientId = 1;
@@ -224,6 +226,8 @@ export class Server {
     if (bad) return bad.message;
     if (this.sessions.has(trihub) || this.hosts.has(trihub)) return `io: trihub ${trihub}: in use (try attach ${trihub})`;
     this.hosts.set(trihub, { pid, label: conn.label, conn, cols: 0, rows: 0 });
+    this.hubs.open(trihub + 1).reopen();
+    this.hubs.open(trihub + 2).reopen();
     this.log.event(`${conn.label}: hosts trihub ${trihub} (its pid ${pid})`);
     return 'ok';
   }
@@ -349,6 +353,7 @@ export class Server {
       this.tokens = new Tokens(join(this.opts.ioDir, `${this.name}.token`), this.opts.tokenFile);
       this.ws = new WsListener(this, l);
       this.wsAddress = await this.ws.listen(l.host, l.port);
+      this.tls = this.ws.isTls;
     } catch (err) {
       this.ws?.close();
       this.tokens?.remove();

@@ -74,6 +74,8 @@ export class Session {
 
     const outHub = hubs.open(spec.trihub + 1);
     const errHub = hubs.open(spec.trihub + 2);
+    outHub.reopen();
+    errHub.reopen();
     const outIn = outHub.addInput(`session ${proc.pid}`);
     const errIn = errHub.addInput(`session ${proc.pid}`);
     const outFeed = new Feeder(outHub, proc);

@@ -22,9 +22,6 @@ export class Tokens {
   /** Make the control token (written to ownFile) and load the token file, if any. */
   constructor(ownFile: string, tokenFile: string | null) {
     this.ownFile = ownFile;
-    const control = randomBytes(24).toString('base64url');
-    writeFileSync(ownFile, `${control}\n`, { mode: 0o600 });
-    this.add({ role: 'control', token: control });
     if (tokenFile) {
       let text: string;
       try {
@@ -36,6 +33,10 @@ export class Tokens {
       if (parsed instanceof IoError) throw parsed;
       parsed.forEach((e) => this.add(e));
     }
+    // Written last: a bad --token-file leaves nothing behind.
+    const control = randomBytes(24).toString('base64url');
+    writeFileSync(ownFile, `${control}\n`, { mode: 0o600 });
+    this.add({ role: 'control', token: control });
   }
 
   private add(e: TokenEntry): void {

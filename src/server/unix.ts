@@ -59,9 +59,15 @@ export function acceptStream(server: Server, stream: Duplex, peer: string, role:
     server.log.event(`conn ${id} (${peer}): no first line in ${FIRST_LINE_TIMEOUT_MS} ms; closed`);
     stream.destroy();
   }, FIRST_LINE_TIMEOUT_MS);
+  // Gone before saying what it is: nothing to wait for.
+  const onEarlyEnd = (): void => {
+    done();
+    stream.destroy();
+  };
   const done = (): void => {
     clearTimeout(timer);
     stream.off('data', onFirst);
+    stream.off('end', onEarlyEnd);
   };
   const refuse = (message: string): void => {
     server.log.event(`conn ${id} (${peer}): ${message.replace(/^io: /, '')}; closed`);
@@ -94,6 +100,7 @@ export function acceptStream(server: Server, stream: Duplex, peer: string, role:
     startRaw(server, wire, id, g.kind === 'ctl' ? { kind: 'ctl' } : { kind: g.kind, hub: g.hub }, g.rest);
   };
   stream.on('data', onFirst);
+  stream.on('end', onEarlyEnd);
   stream.on('close', () => clearTimeout(timer));
 }
 

@@ -54,6 +54,8 @@ export class Shell {
   private prompt: string | null = null;
   private pendingLine = '';
   private readonly history: string[] = [];
+  /** Lines and commands in the order typed: a line after `remote 3` goes to trihub 3. */
+  private queue: Promise<void> = Promise.resolve();
   private resolveEnd!: (end: ShellEnd) => void;
   private isEnded = false;
   private offResize: () => void = () => {};
@@ -155,22 +157,25 @@ export class Shell {
   }
 
   private onInputEnd(): void {
-    if (this.pendingLine !== '') this.send(Buffer.from(this.pendingLine));
+    const rest = this.pendingLine;
     this.pendingLine = '';
-    // Ctrl-D on an empty line (or the end of piped input): this client leaves.
-    setImmediate(() => this.finish(null, 0));
+    // Ctrl-D on an empty line (or the end of piped input): this client leaves,
+    // once what was typed before it is done.
+    this.queue = this.queue.then(() => {
+      if (rest !== '') this.send(Buffer.from(rest));
+      setImmediate(() => this.finish(null, 0));
+    });
   }
 
   private onLine(line: string): void {
-    const word = parseWord(line);
-    if (word instanceof CtlError) return this.say(word.message);
-    if (word) {
+    this.queue = this.queue.then(async () => {
+      if (this.isEnded) return;
+      const word = parseWord(line);
+      if (word instanceof CtlError) return this.say(word.message);
       this.remember(line);
-      void this.run(word);
-      return;
-    }
-    this.remember(line);
-    this.send(Buffer.from(`${line}\n`));
+      if (word) return this.run(word);
+      this.send(Buffer.from(`${line}\n`));
+    });
   }
 
   private onRawKeys(chunk: Buffer): void {
@@ -196,7 +201,7 @@ export class Shell {
         if (word instanceof CtlError) this.say(word.message);
         else if (word) {
           this.remember(line);
-          void this.run(word);
+          this.queue = this.queue.then(() => this.run(word));
         } else if (line.trim() !== '') this.say(`io: unknown command '${line.trim()}' (try: ${WORDS_USAGE})`);
         const rest = chunk.subarray(i + 1);
         if (rest.length > 0) this.onInput(rest);

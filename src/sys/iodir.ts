@@ -7,7 +7,7 @@
 //
 // Not here: sockets themselves (socket.ts).
 
-import { lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { IoError, UsageError } from '../core/errors.js';
 
@@ -36,11 +36,13 @@ export function ensureIoDir(dir: string, opts: { share?: boolean } = {}): void {
   if (uid !== undefined && st.uid !== uid) {
     throw new IoError('IO_ERR_IODIR', `io: ${dir}: owned by uid ${st.uid}, not ${uid}; refusing (set IO_DIR to a directory of your own)`);
   }
+  // Group search (0710) lets a --share server's group reach its socket, and
+  // nothing else: the sockets' own modes still decide. Anything more is refused.
   const mode = st.mode & 0o777;
-  const allowed = opts.share ? 0o710 : 0o700;
-  if ((mode & ~allowed) !== 0) {
-    throw new IoError('IO_ERR_IODIR', `io: ${dir}: open to others (mode ${mode.toString(8).padStart(4, '0')}); refusing (chmod ${allowed.toString(8)} ${dir})`);
+  if ((mode & ~0o710) !== 0) {
+    throw new IoError('IO_ERR_IODIR', `io: ${dir}: open to others (mode ${mode.toString(8).padStart(4, '0')}); refusing (chmod 700 ${dir})`);
   }
+  if (opts.share && (mode & 0o010) === 0) chmodSync(dir, mode | 0o010);
 }
 
 /** A session name is one path component of printable characters. */
