@@ -63,10 +63,14 @@ function checkHub(line: string, hub: number, maxHubs: number): CtlError | undefi
 
 /** Parse one control line. maxHubs bounds every hub number. */
 export function parseCtl(input: string, maxHubs: number): CtlCommand | CtlError {
-  if (input.length > CTL_MAX_BYTES) {
-    return new CtlError(`io: command too long (${input.length} bytes, limit ${CTL_MAX_BYTES})`);
-  }
+  const bytes = Buffer.byteLength(input);
+  if (bytes > CTL_MAX_BYTES) return new CtlError(`io: command too long (${bytes} bytes, limit ${CTL_MAX_BYTES})`);
   const line = input.trim();
+  // Every reply is one line, and echoes the command: a command may not hold line breaks or other controls.
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(line)) {
+    const shown = line.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '?');
+    return new CtlError(`io: '${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown}': control characters in a command (try: ${CTL_USAGE})`);
+  }
   const words = line.split(/\s+/);
   const head = words[0] ?? '';
   if (words.length === 1 && (PLAIN as readonly string[]).includes(head)) return { verb: head as Plain };
@@ -87,8 +91,7 @@ function parseSignal(line: string, words: string[], maxHubs: number): CtlCommand
   const trihub = parseNumber(words[1]);
   const name = (words[2] ?? '').toUpperCase().replace(/^SIG/, '');
   if (words.length !== 3 || trihub === undefined) return new CtlError(`io: ${line}: expected signal N SIG (signal 0 INT)`);
-  const bad = checkHub(line, trihub, maxHubs);
-  if (bad) return bad;
+  if (trihub + 2 >= maxHubs) return new CtlError(`io: ${line}: trihub ${trihub} out of range (0-${maxHubs - 3})`);
   if (trihub % 3 !== 0) return new CtlError(`io: ${line}: trihub ${trihub} is not a multiple of 3`);
   if (!(SIGNALS as readonly string[]).includes(name)) {
     return new CtlError(`io: ${line}: unknown signal '${words[2]}' (try: ${SIGNALS.join(' ')})`);

@@ -36,7 +36,7 @@ export const Frame = {
   resize: 9,
   /** server→client: one error line; the server may close after it. */
   error: 10,
-  /** client→server: start a session on trihub N (payload JSON {cmd?, cols?, rows?}). */
+  /** client→server: start a session on trihub N (payload JSON {cmd?}; its size is the client's last resize of N). */
   spawn: 11,
   /** client→server: this client is a host process wired to trihub N (payload JSON {pid}). */
   host: 12,

@@ -38,6 +38,6 @@ export function sniffGreeting(bytes: Buffer, maxLineBytes = FIRST_LINE_MAX_BYTES
   if (line === 'ctl') return { kind: 'ctl', rest };
   const f = /^IO (\d{1,5})$/.exec(line);
   if (f) return { kind: 'framed', version: Number(f[1]), rest };
-  const shown = line.length > 40 ? `${line.slice(0, 40)}…` : line;
-  return bad(`'${shown.replace(/[^\x20-\x7e]/g, '?')}'`);
+  const printable = line.replace(/[^\x20-\x7e]/g, '?');
+  return bad(`'${printable.length > 40 ? `${printable.slice(0, 40)}…` : printable}'`);
 }

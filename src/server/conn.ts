@@ -9,10 +9,10 @@
 // Not here: the transport (wire.ts), what ctl commands do (control.ts).
 
 import { ProtocolError } from '../core/errors.js';
+import { HIGH_WATER_BYTES, type Pump } from './pump.js';
 import { decodeResize, encodeFrame, encodeResize, encodeFrameJoined, encodeGap, Frame, FrameDecoder, FLAG_ACKS, FLAG_JSON, FLAG_NEW, type DecodedFrame } from '../core/frame.js';
 import type { Endpoint } from './endpoints.js';
 import type { Feeder } from './feed.js';
-import type { Pump } from './pump.js';
 import type { Client, Server } from './server.js';
 import type { Role, Wire } from './wire.js';
 
@@ -36,6 +36,7 @@ export class Conn implements Client {
   /** This client's window size per trihub, applied when it types. */
   readonly sizes = new Map<number, { cols: number; rows: number }>();
   private pausedBy = 0;
+  private isPausedForReplies = false;
   /** This client itself is letting an endpoint go (unsubscribe, leaving): nothing to tell it. */
   private isLettingGo = false;
   /** Data bytes sent and not yet acknowledged, for clients that ack (FLAG_ACKS). */
@@ -51,6 +52,10 @@ export class Conn implements Client {
     this.decoder = new FrameDecoder({ maxPayloadBytes: server.opts.maxFrameBytes });
     wire.onData((b) => this.onWireData(b));
     wire.onDrain(() => {
+      if (this.isPausedForReplies) {
+        this.isPausedForReplies = false;
+        if (this.pausedBy === 0) this.wire.resumeInput();
+      }
       for (const s of this.subs.values()) s.pump.onSinkDrain();
     });
     wire.onEnd(() => this.close(null));
@@ -73,6 +78,12 @@ export class Conn implements Client {
     for (const f of frames) {
       if (this.isClosed) return;
       this.onFrame(f);
+    }
+    // Replies are bounded like data: a client that sends requests and never
+    // reads the answers is not read from until it does.
+    if (!this.isPausedForReplies && this.wire.queuedBytes() > HIGH_WATER_BYTES) {
+      this.isPausedForReplies = true;
+      this.wire.pauseInput();
     }
   }
 
@@ -114,6 +125,12 @@ export class Conn implements Client {
     }
   }
 
+  /** A request this client's role may not make: logged, and answered (the client waits for a reply). */
+  private deny(f: DecodedFrame, what: string): void {
+    this.server.log.event(`${this.label} (${this.wire.peer}): refused ${what}: ${this.role} client`);
+    this.send(Frame.reply, f.hub, Buffer.from(`io: ${what}: not allowed for a ${this.role} client`));
+  }
+
   private refuse(what: string, why: string): void {
     this.server.log.event(`${this.label} (${this.wire.peer}): refused ${what}: ${why}`);
     this.send(Frame.error, 0, Buffer.from(`io: ${what}: ${why}`));
@@ -153,7 +170,7 @@ export class Conn implements Client {
           if (this.pausedBy++ === 0) this.wire.pauseInput();
         },
         resume: () => {
-          if (--this.pausedBy === 0) this.wire.resumeInput();
+          if (--this.pausedBy === 0 && !this.isPausedForReplies) this.wire.resumeInput();
         },
       }, { onFree: () => this.inputs.delete(hub), onKill: () => this.close('killed by ctl') });
       if (got instanceof Error) return void this.send(Frame.error, hub, Buffer.from(got.message));
@@ -166,11 +183,7 @@ export class Conn implements Client {
 
   private onCtl(f: DecodedFrame): void {
     const line = f.payload.toString('utf8');
-    if (this.role !== 'control') {
-      this.refuse(`ctl '${line.slice(0, 40)}'`, `${this.role} client`);
-      this.send(Frame.reply, f.hub, Buffer.from(`io: ctl: not allowed for a ${this.role} client`));
-      return;
-    }
+    if (this.role !== 'control') return this.deny(f, 'ctl');
     const json = (f.flags & FLAG_JSON) !== 0;
     const reply = this.server.ctl(line, json, this.label);
     this.send(Frame.reply, f.hub, Buffer.from(reply), json ? FLAG_JSON : 0);
@@ -191,7 +204,7 @@ export class Conn implements Client {
   }
 
   private onSpawn(f: DecodedFrame): void {
-    if (this.role !== 'control') return this.refuse(`remote ${f.hub}`, `${this.role} client`);
+    if (this.role !== 'control') return this.deny(f, `remote ${f.hub}`);
     const spec = this.parseJson(f.payload) as { cmd?: unknown } | null;
     const cmd = typeof spec?.cmd === 'string' ? spec.cmd : null;
     const size = this.sizes.get(f.hub);
@@ -200,7 +213,7 @@ export class Conn implements Client {
   }
 
   private onHost(f: DecodedFrame): void {
-    if (this.role !== 'control') return this.refuse(`local ${f.hub}`, `${this.role} client`);
+    if (this.role !== 'control') return this.deny(f, `local ${f.hub}`);
     const spec = this.parseJson(f.payload) as { pid?: unknown } | null;
     const pid = typeof spec?.pid === 'number' ? spec.pid : 0;
     const reply = this.server.host(f.hub, pid, this);

@@ -18,7 +18,8 @@ export class Feeder {
   private readonly source: FeedSource;
   private queue: Buffer[] = [];
   private isPaused = false;
-  private isEnding = false;
+  /** What to do once the queue is in: end the hub (the source ended) or just let go (an input left). */
+  private onDrained: (() => void) | null = null;
   private offRoom: (() => void) | null = null;
 
   constructor(hub: Hub, source: FeedSource) {
@@ -36,24 +37,34 @@ export class Feeder {
     if (taken < bytes.length) this.wait(bytes.subarray(taken));
   }
 
-  /** Bytes waiting for room. */
-  get waitingBytes(): number {
-    let n = 0;
-    for (const b of this.queue) n += b.length;
-    return n;
-  }
-
   /** The source is done: end the hub once what waits here is in. */
   end(): void {
-    this.isEnding = true;
-    if (this.queue.length === 0) this.finish();
+    this.whenDrained(() => this.hub.end());
   }
 
-  /** Stop feeding without ending the hub (the source left); drop what waits. */
+  /**
+   * The source left without ending the hub (an `io write` at EOF, a client
+   * gone): what it sent still goes in — paranoid loses nothing — then done().
+   */
+  release(done: () => void): void {
+    this.whenDrained(done);
+  }
+
+  /** Stop now and drop what waits (the input was killed). */
   close(): void {
     this.queue = [];
+    this.onDrained = null;
     this.offRoom?.();
     this.offRoom = null;
+  }
+
+  private whenDrained(fn: () => void): void {
+    if (this.queue.length > 0) {
+      this.onDrained = fn;
+      return;
+    }
+    this.close();
+    fn();
   }
 
   private wait(rest: Buffer): void {
@@ -77,15 +88,13 @@ export class Feeder {
     }
     this.offRoom?.();
     this.offRoom = null;
-    if (this.isEnding) this.finish();
-    else if (this.isPaused) {
+    const then = this.onDrained;
+    if (then) {
+      this.onDrained = null;
+      then();
+    } else if (this.isPaused) {
       this.isPaused = false;
       this.source.resume();
     }
-  }
-
-  private finish(): void {
-    this.close();
-    this.hub.end();
   }
 }

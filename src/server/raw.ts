@@ -8,6 +8,7 @@
 //          this input only, never the hub.
 // ctl:     one command a line, one reply (which may span lines) each.
 
+import { CTL_MAX_BYTES } from '../core/ctl.js';
 import type { Server, Client } from './server.js';
 import type { Endpoint } from './endpoints.js';
 import type { Wire } from './wire.js';
@@ -67,7 +68,7 @@ export class RawConn implements Client {
         pending = pending.slice(nl + 1);
         if (line.trim() !== '') this.wire.send([Buffer.from(`${this.server.ctl(line, false, this.label)}\n`)]);
       }
-      if (pending.length > 4096) this.refuse(`io: ctl: line over 4096 bytes`);
+      if (pending.length > CTL_MAX_BYTES) this.refuse(`io: ctl: line over ${CTL_MAX_BYTES} bytes`);
     };
     this.wire.onData(onBytes);
     this.wire.onEnd(() => this.close('ctl ended'));

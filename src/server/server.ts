@@ -174,12 +174,12 @@ export class Server {
       kind: 'in',
       owner,
       free: () => {
-        feeder.close();
-        hub.removeInput(input);
         this.endpoints.delete(endpoint);
         o.onFree();
+        feeder.release(() => hub.removeInput(input));
       },
       kill: () => {
+        feeder.close();
         endpoint.free();
         o.onKill();
       },

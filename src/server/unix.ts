@@ -17,8 +17,8 @@ import type { Role, Wire } from './wire.js';
 
 /** How long a new connection may take to send its first line (a person typing into socat). */
 export const FIRST_LINE_TIMEOUT_MS = 60_000;
-/** How long end() waits for queued bytes to flush before dropping a peer that does not read. */
-const END_FLUSH_MS = 2000;
+/** A closing connection whose queued bytes have not moved for this long is dropped (its peer stopped reading). */
+const END_STALL_MS = 2000;
 
 export function streamWire(stream: Duplex, peer: string): Wire {
   stream.on('error', () => stream.destroy());
@@ -42,9 +42,20 @@ export function streamWire(stream: Duplex, peer: string): Wire {
     pauseInput: () => stream.pause(),
     resumeInput: () => stream.resume(),
     end() {
-      if (stream.destroyed) return;
+      if (stream.destroyed || stream.writableEnded) return;
       stream.end();
-      setTimeout(() => stream.destroy(), END_FLUSH_MS).unref();
+      // What is queued still goes out, however slowly the peer reads (paranoid
+      // loses nothing); a peer that reads nothing at all is dropped.
+      let last = stream.writableLength;
+      const timer = setInterval(() => {
+        if (stream.writableLength === 0 || stream.destroyed) return clearInterval(timer);
+        if (stream.writableLength === last) {
+          clearInterval(timer);
+          stream.destroy();
+        }
+        last = stream.writableLength;
+      }, END_STALL_MS).unref();
+      stream.once('close', () => clearInterval(timer));
     },
     destroy: () => stream.destroy(),
   };

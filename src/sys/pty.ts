@@ -5,12 +5,46 @@
 // stderr share the pty, so onStderr never fires. pause()/resume() stop and
 // start reading the master, so the kernel holds the program (paranoid).
 //
-// Not here: hubs, sizes policy (server/session.ts).
+// A quirk with teeth: when the child exits, node-pty waits for the master to
+// close, but destroys it after DESTROY_SOCKET_TIMEOUT_MS (200 ms). A master
+// paused by paranoid pacing still holds the program's last output (in the
+// stream's buffer and in the kernel), which that destroy would throw away.
+// So the destroy is wrapped: first everything still readable is read and
+// handed on (at most a stream buffer and the kernel's pty buffer).
 
+import { readSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as pty from 'node-pty';
 import { IoError } from '../core/errors.js';
 import { defaultShell, foregroundGroup, signalGroup, type Command, type SessionProcess } from './proc.js';
+
+/** node-pty's internals this file reaches into, and only here (see the header). */
+interface PtyInternals {
+  _fd?: number;
+  _socket?: { destroy(err?: Error): unknown; read(): Buffer | null; destroyed: boolean };
+}
+
+/** Read what the master still holds, without waiting: the stream's buffer, then the kernel's. */
+function drainMaster(term: pty.IPty, deliver: (b: Buffer) => void): void {
+  const { _fd: fd, _socket: socket } = term as unknown as PtyInternals;
+  // Once destroyed the stream has closed the fd, and its number may be another file's by now.
+  if (!socket || socket.destroyed) return;
+  while (socket.read() !== null) {
+    // read() on a paused stream emits 'data' for what it returns: onData has it
+  }
+  if (typeof fd !== 'number') return;
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch {
+      return; // EAGAIN: nothing more; EIO: the slave side is gone and empty
+    }
+    if (n <= 0) return;
+    deliver(Buffer.from(buf.subarray(0, n)));
+  }
+}
 
 export function spawnPty(command: Command, size: { cols: number; rows: number }): SessionProcess {
   const file = command.cmd === null ? defaultShell(command.env) : '/bin/sh';
@@ -32,18 +66,27 @@ export function spawnPty(command: Command, size: { cols: number; rows: number })
   let exited = false;
   let cols = size.cols;
   let rows = size.rows;
+  const readers: ((b: Buffer) => void)[] = [];
+  const deliver = (b: Buffer): void => readers.forEach((fn) => fn(b));
+  term.onData((data) => deliver(data as unknown as Buffer));
+  const socket = (term as unknown as PtyInternals)._socket;
+  if (socket) {
+    const destroy = socket.destroy.bind(socket);
+    socket.destroy = (err?: Error) => {
+      drainMaster(term, deliver);
+      return destroy(err);
+    };
+  }
   return {
     pid,
     hasPty: true,
-    onStdout: (fn) => {
-      term.onData((data) => fn(data as unknown as Buffer));
-    },
+    onStdout: (fn) => void readers.push(fn),
     onStderr: () => {},
     onExit: (fn) => {
       term.onExit(({ exitCode, signal }) => {
         exited = true;
         // node-pty gives the signal as a number; name it as child_process does
-        const name = signal ? Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? String(signal) : null;
+        const name = signal ? (Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? String(signal)) : null;
         fn(exitCode, name);
       });
     },

@@ -210,6 +210,22 @@ describe('Hub', () => {
     expect(takeText(hub, early)).toEqual(got('cd', 0, true));
   });
 
+  it('reopen(): a reader that joins after it is owed no old end; one that joined before still is', () => {
+    const hub = new Hub(0, { bufferBytes: 16 });
+    const early = hub.addOutput('early');
+    hub.write(bytes('old'));
+    hub.end();
+    hub.reopen();
+    expect(hub.ended).toBe(false);
+    const late = hub.addOutput('late');
+    expect(takeText(hub, late)).toEqual(got('old'));
+    hub.end(); // the new session ended before it wrote a byte
+    expect(takeText(hub, late)).toEqual(got('', 0, true));
+    expect(takeText(hub, early)).toEqual(got('old', 0, true));
+    expect(takeText(hub, early)).toEqual(got('', 0, true)); // two runs, two ends, one offset
+    expect(takeText(hub, early)).toEqual(got(''));
+  });
+
   it('a reader joining an ended hub gets the backlog, then eof', () => {
     const hub = new Hub(0, { bufferBytes: 4 });
     hub.write(bytes('abcdef'));
@@ -247,6 +263,23 @@ describe('Hub', () => {
     expect(view?.toString('latin1')).toBe('wxyz'); // the view is not a copy
     expect(hub.takeCopy(a, Infinity)).toEqual({ data: bytes('wxyz'), lostBytes: 0, eof: false });
     expect(hub.takeCopy(a, Infinity)).toEqual({ data: null, lostBytes: 0, eof: false });
+  });
+
+  it('take: readers at the same position share the same views', () => {
+    const hub = new Hub(0, { bufferBytes: 4 });
+    const a = hub.addOutput('a');
+    const b = hub.addOutput('b');
+    const c = hub.addOutput('c');
+    hub.write(bytes('abc'));
+    const ta = hub.take(a, Infinity);
+    const tb = hub.take(b, Infinity);
+    expect(tb.chunks).not.toBe(ta.chunks); // each gets its own array...
+    expect(tb.chunks[0]).toBe(ta.chunks[0]); // ...of the same views
+    expect(takeText(hub, c, 2)).toEqual(got('ab')); // a different range: its own view
+    hub.write(bytes('de')); // wraps: d is the ring's last byte, e its first
+    expect(hub.take(a, Infinity).chunks.map((v) => v.toString('latin1'))).toEqual(['d', 'e']);
+    expect(hub.take(b, Infinity).chunks.map((v) => v.toString('latin1'))).toEqual(['d', 'e']);
+    expect(takeText(hub, c)).toEqual(got('cde'));
   });
 
   it('a removed or unknown output takes nothing', () => {
