@@ -27,6 +27,8 @@ export class HubTable {
   paceMs: number;
   /** New outputs start at the newest byte (ctl trunc) rather than the backlog. */
   isTrunc = false;
+  /** Told of every hub started and removed (the server logs them). */
+  onChange: (hub: number, what: 'started' | 'removed') => void = () => {};
   private readonly hubs = new Map<number, Hub>();
 
   constructor(opts: HubTableOptions = {}) {
@@ -71,12 +73,15 @@ export class HubTable {
     if (!hub) {
       hub = new Hub(n, { bufferBytes: this.bufferBytes, pacing: this.mode, paceMs: this.paceMs });
       this.hubs.set(n, hub);
+      this.onChange(n, 'started');
     }
     return hub;
   }
 
   remove(n: number): boolean {
-    return this.hubs.delete(n);
+    const had = this.hubs.delete(n);
+    if (had) this.onChange(n, 'removed');
+    return had;
   }
 
   /** Started hubs in number order. */

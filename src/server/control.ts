@@ -64,7 +64,6 @@ function run(server: Server, cmd: CtlCommand, json: boolean, line: string): stri
       return withHub(server, line, cmd.hub, (hub) => hub.clear());
     case 'start':
       hubs.open(cmd.hub);
-      log.debug(`hub ${cmd.hub} started`);
       return addNamed(server, line, cmd.hub, 'in', cmd.n);
     case 'addOutput':
     case 'addError':
@@ -124,7 +123,6 @@ function removeHub(server: Server, line: string, n: number): string {
   if (server.sessions.has(trihub)) return `io: ${line}: hub ${n} is wired to the session on trihub ${trihub} (end it first)`;
   for (const e of server.endpoints.dropHub(n)) e.kill();
   server.hubs.remove(n);
-  server.log.debug(`hub ${n} removed`);
   return 'ok';
 }
 

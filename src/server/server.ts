@@ -107,6 +107,7 @@ export class Server {
     this.name = opts.name;
     this.log = opts.log;
     this.hubs = new HubTable({ maxHubs: opts.maxHubs, bufferBytes: opts.bufferBytes, pacing: opts.pacing, paceMs: opts.paceMs });
+    this.hubs.onChange = (n, what) => this.log.debug(`hub ${n} ${what}`);
   }
 
   newClientId(): number {

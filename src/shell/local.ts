@@ -12,6 +12,8 @@ import { spawnPty } from '../sys/pty.js';
 /** Serve trihub N from a shell here; resolves with its exit status when it ends. */
 export async function runHost(client: Client, trihub: number, cmd: string | null, ready: (err: string | null) => void): Promise<number> {
   const proc = spawnPty({ cmd, env: process.env }, { cols: 80, rows: 24 });
+  // What the shell says before it is wired (its prompt) waits in the pty, not lost.
+  proc.pause();
   const reply = await client.host(trihub, proc.pid);
   if (reply !== 'ok') {
     proc.signal('SIGKILL');
@@ -30,6 +32,7 @@ export async function runHost(client: Client, trihub: number, cmd: string | null
     proc.onStdout((bytes) => {
       if (!client.write(trihub + 1, bytes)) proc.pause();
     });
+    proc.resume();
     client.onDrain(() => proc.resume());
     proc.onExit((code) => {
       client.endInput(trihub + 1);

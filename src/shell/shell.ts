@@ -87,7 +87,11 @@ export class Shell {
     this.io.input.on('data', (b: Buffer) => this.onInput(b));
     this.io.input.on('end', () => this.onInputEnd());
     this.offResize = this.term.onResize(() => this.sendSize());
-    await this.enter(this.trihub, this.opts.hubs === undefined ? await this.info(this.trihub) : { trihub: this.trihub, pty: false, cmd: '' });
+    // Input typed (or ended) before the attach is decided waits for it: input
+    // that ends at once must not turn a failed attach into a clean exit.
+    const entered = (async () => this.enter(this.trihub, this.opts.hubs === undefined ? await this.info(this.trihub) : { trihub: this.trihub, pty: false, cmd: '' }))();
+    this.queue = entered.catch(() => {});
+    await entered;
     return this.ended;
   }
 

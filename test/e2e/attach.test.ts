@@ -1,0 +1,350 @@
+// attach.test.ts — a person's terminal on a pty session: detach, reattach, full-screen
+// programs, a stalled client, the server or the client dying, the Ctrl-] prompt, and
+// whose window size wins.
+//
+// The first test runs `io` on a node-pty terminal inside vitest; the rest run
+// it in tmux windows, where capture-pane shows the screen a person would see
+// and #{alternate_on} (and the keypad and mouse flags) say which modes a
+// full-screen program left the terminal in. The vim tests use --buffer 4k
+// and push far more than 4k through, so the bytes that switched those modes
+// and drew the screen are no longer in the ring: only the server's mode
+// preamble and its redraw nudge can put the screen back. "Raw" is read from
+// outside with stty -F on the pane's tty (-isig: our client; bash's readline
+// never clears isig); "restored" is read from inside, with stty -a in bash.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runIo, spawnIo } from '../helpers/bin.js';
+import { processesIn, tmpIoDir } from '../helpers/iodir.js';
+import { useScope } from '../helpers/scope.js';
+import { Term } from '../helpers/term.js';
+import { SESSION_PROMPT, Tmux, userEnv } from '../helpers/tmux.js';
+import { waitFor } from '../helpers/until.js';
+
+const scope = useScope();
+
+function world(size?: { cols: number; rows: number }): { dir: string; env: Record<string, string>; t: Tmux } {
+  const dir = tmpIoDir(scope);
+  const env = userEnv(scope, dir);
+  return { dir, env, t: Tmux.start(scope, { env, ...size }) };
+}
+
+function lineOf(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm');
+}
+
+async function ctl(env: NodeJS.ProcessEnv, name: string, cmd: string): Promise<string> {
+  return (await runIo('io', ['ctl', name, cmd], env)).stdout;
+}
+
+/** The pid of the io client running in a window (the child of its bash). */
+function clientPid(dir: string, t: Tmux, win: string): number {
+  const bash = t.display(win, '#{pane_pid}');
+  const pid = processesIn(dir).find((p) => readFileSync(`/proc/${p}/stat`, 'latin1').replace(/^.*\) /, '').split(' ')[1] === bash);
+  if (pid === undefined) throw new Error(`no io client under ${win}'s bash (${bash})`);
+  return pid;
+}
+
+/** Back at the terminal's own bash, cooked: a command runs, and stty says isig, icanon, echo. */
+async function expectCooked(t: Tmux, win: string): Promise<void> {
+  await t.waitCommand(win, 'bash');
+  const modes = await t.run(win, 'stty -a');
+  for (const m of ['isig', 'icanon', 'echo', 'icrnl', 'opost']) expect(modes).toMatch(new RegExp(`(^|[ ;])${m}( |;|$)`, 'm'));
+  expect(await t.run(win, 'echo ok')).toBe('ok');
+  expect(t.isAlternate(win)).toBe(false);
+}
+
+describe('attach', () => {
+  it('Ctrl-\\ detaches; io NAME reattaches with the backlog on screen (node-pty)', async () => {
+    const dir = tmpIoDir(scope);
+    const env = userEnv(scope, dir);
+    const first = new Term(scope, 'io', ['-a', 'demo'], env);
+    await first.waitText(SESSION_PROMPT);
+    first.write('echo one-$((40+2))\r');
+    await first.waitText(/^one-42$/m);
+    first.write('\x1c');
+    expect(await first.exited()).toBe(0);
+    expect(first.text).toContain('io: detached from demo');
+    // the session goes on without a client
+    expect(await ctl(env, 'demo', 'status')).toMatch(/^trihub 0: session pid \d+, pty/m);
+
+    const second = new Term(scope, 'io', ['demo'], env);
+    await second.waitText(/^one-42$/m);
+    expect(second.text).toContain(`${SESSION_PROMPT}echo one-$((40+2))`);
+    const from = second.text.length;
+    second.write('echo two-$((40+3))\r');
+    await second.waitText(/^two-43$/m, { from });
+    second.write('\x1c');
+    expect(await second.exited()).toBe(0);
+  });
+
+  it('a full-screen program is redrawn at the new size after reattach, in the alternate screen, after its switch left the ring', async () => {
+    const { dir, env, t } = world({ cols: 100, rows: 30 });
+    const file = `${dir}/f.txt`;
+    const lines = Array.from({ length: 200 }, (_, i) => `line ${String(i + 1).padStart(3, '0')} ${'x'.repeat(50)}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    t.type('t0', 'io -a --buffer 4k vt');
+    await t.waitRaw('t0');
+    await t.waitScreen('t0', SESSION_PROMPT.trim());
+    const bytesIn = async (): Promise<number> => Number(/bytes in (\d+)/.exec(await ctl(env, 'vt', 'h1v'))?.[1] ?? NaN);
+    const before = await bytesIn();
+    t.type('t0', `vim -u NONE -n -c 'set mouse=a' ${file}`);
+    await t.waitScreen('t0', /^line 029 x+\s*$/m);
+    expect(t.isAlternate('t0')).toBe(true);
+    // vim's other modes, as tmux sees them: cursor keys, keypad, mouse
+    const MODES = 'cursor keys #{keypad_cursor_flag}, keypad #{keypad_flag}, mouse #{mouse_standard_flag}#{mouse_button_flag}#{mouse_any_flag}';
+    const vimModes = t.display('t0', MODES);
+    expect(vimModes).toMatch(/^cursor keys 1, keypad 1, mouse (?!000)\d{3}$/);
+    // Ctrl-L redraws: keep on until two rings' worth went through since vim started
+    await waitFor(async () => {
+      if ((await bytesIn()) > before + 2 * 4096) return true;
+      t.keys('t0', 'C-l');
+      return false;
+    }, { what: '8k of redraws', timeoutMs: 10_000 });
+    expect(await ctl(env, 'vt', 'h1v')).toMatch(/^hub 1: fast, pace 0 ms, held 4096\/4k/);
+
+    t.detach('t0');
+    await t.waitCommand('t0', 'bash');
+    expect(t.isAlternate('t0')).toBe(false); // the client switched it off on its way out
+    expect(t.display('t0', MODES)).toBe('cursor keys 0, keypad 0, mouse 000');
+    t.resize('t0', 70, 20);
+    t.type('t0', 'io vt');
+    await t.waitRaw('t0');
+    // vim redraws for 70x20: rows 1-19 are the file's first 19 lines, nothing from the old 30 rows
+    const rows = (): string[] => t.screen('t0').split('\n');
+    await waitFor(() => rows().slice(0, 19).every((l, i) => l.trimEnd() === lines[i]) && !rows().some((l) => /^line 0[2-9]\d/.test(l)), {
+      what: 'vim redrawn at 70x20',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- t0 shows ---\n${t.screen('t0')}\n---`);
+    });
+    expect(rows().length).toBeLessThanOrEqual(20);
+    expect(t.isAlternate('t0')).toBe(true);
+    expect(t.display('t0', MODES)).toBe(vimModes);
+    expect(await ctl(env, 'vt', 'status')).toMatch(/^trihub 0: session pid \d+, pty 70x20,/m);
+    // and vim is alive at that size: :q leaves the alternate screen, back to the shell
+    t.typeRaw('t0', ':q');
+    t.keys('t0', 'Enter');
+    await waitFor(() => !t.isAlternate('t0'), { what: 'vim to leave the alternate screen' });
+    t.type('t0', 'stty size');
+    await t.waitScreen('t0', lineOf('20 70'));
+  });
+
+  it('at the same size, a full-screen program is nudged to redraw what has left the ring', async () => {
+    // While nobody is attached, io write types 4000 cursor moves into vim (j, k): the ring
+    // then holds nothing but cursor motion, and only a redraw can show the file again.
+    // The kernel sends no SIGWINCH for an unchanged size: the server must resize by one and back.
+    const { dir, env, t } = world({ cols: 70, rows: 20 });
+    const file = `${dir}/g.txt`;
+    writeFileSync(file, `${Array.from({ length: 200 }, (_, i) => `row ${String(i + 1).padStart(3, '0')}`).join('\n')}\n`);
+    t.type('t0', 'io -a --buffer 4k ng');
+    await t.waitRaw('t0');
+    t.type('t0', `vim -u NONE -n ${file}`);
+    await t.waitScreen('t0', /^row 019\s*$/m);
+    t.detach('t0');
+    await t.waitCommand('t0', 'bash');
+    const bytesIn = async (): Promise<number> => Number(/bytes in (\d+)/.exec(await ctl(env, 'ng', 'h1v'))?.[1] ?? NaN);
+    const before = await bytesIn();
+    expect((await runIo('io', ['write', 'ng', '0'], env, 'jk'.repeat(2000))).status).toBe(0);
+    await waitFor(async () => (await bytesIn()) > before + 2 * 4096, { what: 'two rings of cursor motion', timeoutMs: 10_000 });
+    t.type('t0', 'clear; io ng');
+    await t.waitRaw('t0');
+    await t.waitScreen('t0', /^row 001\s*\n(row \d{3}\s*\n){17}row 019\s*$/m);
+    expect(t.isAlternate('t0')).toBe(true);
+  });
+
+  it('a client that stops reading is skipped ahead: it prints io: lost N bytes, then the newest output', async () => {
+    // SIGSTOP the client, let the session print 2 MB through a 64k ring, SIGCONT: fast pacing
+    // (SPEC §2) moves this reader to the oldest byte held, and ioshell says how much it lost.
+    const { dir, env, t } = world();
+    t.type('t0', 'io -a --buffer 64k gp');
+    await t.waitRaw('t0');
+    const client = clientPid(dir, t, 't0');
+    process.kill(client, 'SIGSTOP');
+    scope.defer(() => process.kill(client, 'SIGCONT'));
+    const bytesIn = async (): Promise<number> => Number(/bytes in (\d+)/.exec(await ctl(env, 'gp', 'h1v'))?.[1] ?? NaN);
+    const before = await bytesIn();
+    await runIo('io', ['write', 'gp', '0'], env, 'yes $(printf %0100d 0) | head -n 20000; echo fin-$((1+1))\n');
+    await waitFor(async () => (await bytesIn()) > before + 2_000_000, { what: '2 MB of output', timeoutMs: 15_000 });
+    process.kill(client, 'SIGCONT');
+    const screen = await t.waitScreen('t0', /^fin-2\s*$/m, { history: true, timeoutMs: 15_000 });
+    const lost = Number(/^io: lost (\d+) bytes\s*$/m.exec(screen)?.[1] ?? NaN);
+    expect(lost).toBeGreaterThan(1_000_000);
+    expect(await ctl(env, 'gp', 'h1v')).toMatch(new RegExp(`^ {2}H1out\\d+ conn \\d+ lag 0 lost ${lost}$`, 'm'));
+    // and it is a client again: it types and sees
+    t.type('t0', 'echo back-$((2+2))');
+    await t.waitScreen('t0', lineOf('back-4'));
+  });
+
+  it('kill -9 of the server under a client in vim: the client exits and the terminal is restored', async () => {
+    const { env, t } = world();
+    t.type('t0', 'io -a k9');
+    await t.waitRaw('t0');
+    t.type('t0', 'vim -u NONE -n');
+    await waitFor(() => t.isAlternate('t0'), { what: 'vim in the alternate screen' });
+    const pid = Number(/^io k9: pid (\d+)/.exec(await ctl(env, 'k9', 'status'))?.[1]);
+    process.kill(pid, 'SIGKILL');
+    await t.waitScreen('t0', 'io: k9: connection lost');
+    await expectCooked(t, 't0');
+  });
+
+  it('io kill from another window: the attached client leaves and the terminal is restored', async () => {
+    const { dir, t } = world();
+    t.type('t0', 'io -a kq');
+    await t.waitRaw('t0');
+    t.type('t0', 'less /etc/passwd');
+    await waitFor(() => t.isAlternate('t0'), { what: 'less in the alternate screen' });
+    const w = t.newWindow();
+    expect(await t.run(w, 'io kill kq; echo status=$?')).toMatch(/^status=0$/m);
+    // its session hung up, the client gets the end of the stream and leaves
+    await expectCooked(t, 't0');
+    await waitFor(() => processesIn(dir).every((p) => !readFileSync(`/proc/${p}/cmdline`, 'latin1').includes('iosrv')), { what: 'the server gone' });
+  });
+
+  it('SIGTERM to a client in vim: it says so, leaves, and the terminal is restored; the session goes on', async () => {
+    const { dir, env, t } = world();
+    t.type('t0', 'io -a tm');
+    await t.waitRaw('t0');
+    t.type('t0', 'vim -u NONE -n');
+    await waitFor(() => t.isAlternate('t0'), { what: 'vim in the alternate screen' });
+    process.kill(clientPid(dir, t, 't0'), 'SIGTERM');
+    await t.waitScreen('t0', 'io: tm: SIGTERM; detached');
+    await expectCooked(t, 't0');
+    expect(await ctl(env, 'tm', 'status')).toMatch(/^trihub 0: session pid \d+, pty/m);
+  });
+
+  it('Ctrl-] hub quit ends the server: ok, the client leaves, the terminal is restored', async () => {
+    const { dir, t } = world();
+    t.type('t0', 'io -a hq');
+    await t.waitRaw('t0');
+    t.type('t0', 'vim -u NONE -n');
+    await waitFor(() => t.isAlternate('t0'), { what: 'vim in the alternate screen' });
+    t.prompt('t0', 'hub quit');
+    await expectCooked(t, 't0');
+    expect(t.history('t0')).toMatch(/^ok$/m);
+    await waitFor(() => processesIn(dir).every((p) => !readFileSync(`/proc/${p}/cmdline`, 'latin1').includes('iosrv')), { what: 'the server gone' });
+  });
+
+  it('Ctrl-] detach leaves; the prompt edits with backspace', async () => {
+    const { t } = world();
+    t.type('t0', 'io -a dt');
+    await t.waitRaw('t0');
+    t.bytes('t0', 0x1d);
+    t.typeRaw('t0', 'detachx');
+    t.bytes('t0', 0x7f);
+    t.keys('t0', 'Enter');
+    await t.waitScreen('t0', 'io: detached from dt');
+    await expectCooked(t, 't0');
+  });
+
+  it('Ctrl-] with a bad command prints one line and leaves the client where it was; hist lists the commands', async () => {
+    const { t } = world();
+    t.type('t0', 'io -a bad');
+    await t.waitRaw('t0');
+    t.type('t0', 'echo here-$((1+1))');
+    await t.waitScreen('t0', lineOf('here-2'));
+
+    expect(await t.ask('t0', 'attach 4')).toBe('io: attach 4: not a multiple of 3 (trihubs are 0, 3, 6 …)');
+    expect(await t.ask('t0', 'attach 9')).toBe('io: attach 9: nothing runs on trihub 9 (try: list)');
+    expect(await t.ask('t0', 'frobnicate')).toMatch(/^io: unknown command 'frobnicate' \(try: attach N, remote N/);
+    // one line each: the next line is the session again, which still takes keys
+    t.type('t0', 'echo still-$((2+1))');
+    const screen = await t.waitScreen('t0', lineOf('still-3'));
+    expect(screen).toMatch(/^io: attach 9: nothing runs on trihub 9 \(try: list\)\s*\nio: frobnicate\s*\n/m);
+    expect(t.display('t0', '#{pane_current_command}')).toBe('node');
+
+    // Esc cancels the prompt: nothing is run, nothing reaches the shell
+    t.bytes('t0', 0x1d);
+    t.typeRaw('t0', 'attach 3');
+    t.keys('t0', 'Escape');
+    await t.waitScreen('t0', /io: attach 3 \(cancelled\)/);
+
+    expect(await t.ask('t0', 'status')).toMatch(/^io: bad: server pid \d+, trihub 0 \(hubs 0 1 2\), raw/);
+    t.prompt('t0', 'hist');
+    const hist = await t.waitScreen('t0', /^ +\d+ {2}hist\s*$/m);
+    const listed = hist.slice(hist.lastIndexOf('io: hist')).split('\n').slice(1).filter((l) => /^ +\d+ {2}/.test(l)).map((l) => l.replace(/^ +\d+ {2}/, '').trimEnd());
+    expect(listed).toEqual(expect.arrayContaining(['attach 9', 'status', 'hist']));
+    expect(listed).not.toContain('attach 3'); // cancelled
+    expect(listed.at(-1)).toBe('hist');
+  });
+
+  it('io NAME here: a shell on this machine on the next free trihub, attached; list shows it', async () => {
+    const { env, t } = world();
+    expect((await runIo('io', ['hr'], env)).status).toBe(0);
+    t.type('t0', 'io hr here');
+    await t.waitRaw('t0');
+    const pid = Number(/^here-(\d+)$/.exec(await t.run('t0', 'echo here-$$'))?.[1] ?? NaN);
+    expect(await ctl(env, 'hr', 'status')).toMatch(new RegExp(`^trihub 3: host pid ${pid} `, 'm'));
+    expect(await t.ask('t0', 'list')).toBe(`trihub 0: (shell) (pid ${/^trihub 0: session pid (\d+)/m.exec(await ctl(env, 'hr', 'status'))?.[1]}, pty)`);
+    expect(t.screen('t0')).toMatch(new RegExp(`^trihub 3: host \\(pid ${pid}, elsewhere\\) \\*$`, 'm'));
+  });
+
+  it('a local shell\'s first words (its banner, its prompt) reach its trihub: ten `io host` at once', async () => {
+    // `local N` and `here` run `io host NAME N`: a shell on a pty here, wired to trihub N once
+    // the server says ok. Whatever the shell prints before that answer must not be lost
+    // (node-pty drops output nobody listens to). Ten at once keep the server busy enough
+    // for the shell to speak first.
+    const { dir, env } = world();
+    const shell = join(dir, 'banner-sh');
+    writeFileSync(shell, `#!/bin/sh\necho banner-$$\nPS1='${SESSION_PROMPT}' exec /bin/sh "$@"\n`, { mode: 0o755 });
+    expect((await runIo('io', ['-d', 'lo'], env)).status).toBe(0);
+    const trihubs = Array.from({ length: 10 }, (_, i) => 3 * (i + 1));
+    for (const n of trihubs) spawnIo(scope, 'io', ['host', 'lo', String(n)], { ...env, SHELL: shell });
+    await waitFor(async () => (await ctl(env, 'lo', 'status')).match(/^trihub \d+: host pid/gm)?.length === trihubs.length, { what: 'ten hosts' });
+    const seen = await Promise.all(trihubs.map(async (n) => {
+      const reader = spawnIo(scope, 'io', ['read', 'lo', String(n + 1)], env);
+      let text = '';
+      reader.stdout!.on('data', (b: Buffer) => (text += b.toString('latin1')));
+      await waitFor(() => /banner-\d+\r?\n(.|\n)*% $/.test(text), { timeoutMs: 3000 }).catch(() => {});
+      reader.kill();
+      return `trihub ${n}: ${JSON.stringify(text)}`;
+    }));
+    expect(seen.filter((s) => !/banner-\d+/.test(s))).toEqual([]);
+  });
+
+  it('intr interrupts the foreground job of the session; clear empties the backlog', async () => {
+    const { t } = world();
+    t.type('t0', 'io -a in');
+    await t.waitRaw('t0');
+    t.type('t0', 'sleep 100');
+    await t.waitScreen('t0', /^% sleep 100\s*$/m);
+    t.prompt('t0', 'intr');
+    // the shell is back at its prompt long before 100 s, and takes the next command
+    await t.waitScreen('t0', /^io: intr\s*\n%\s*$/m);
+    t.type('t0', 'echo after-$((3*3))');
+    await t.waitScreen('t0', lineOf('after-9'));
+    t.prompt('t0', 'clear');
+    await t.waitScreen('t0', /^io: clear\s*$/m);
+    t.detach('t0');
+    await t.waitCommand('t0', 'bash');
+    t.type('t0', 'clear; io in');
+    await t.waitRaw('t0');
+    t.type('t0', 'echo fresh');
+    await t.waitScreen('t0', lineOf('fresh'));
+    expect(t.screen('t0')).not.toContain('after-9');
+  });
+
+  it('the window size follows the client that typed last', async () => {
+    const { env, t } = world({ cols: 100, rows: 30 });
+    t.type('t0', 'io -a sz');
+    await t.waitRaw('t0');
+    const small = t.newWindow({ cols: 60, rows: 20 });
+    expect(t.display(small, '#{pane_width}x#{pane_height}')).toBe('60x20');
+    t.type(small, 'io sz');
+    await t.waitRaw(small);
+
+    const sizeSeen = async (win: string, marker: string): Promise<string> => {
+      t.type(win, `echo ${marker} $(stty size)`);
+      const s = await t.waitScreen(win, new RegExp(`^${marker} (\\d+ \\d+)\\s*$`, 'm'));
+      return new RegExp(`^${marker} (\\d+ \\d+)\\s*$`, 'm').exec(s)![1]!;
+    };
+    expect(await sizeSeen(small, 'a')).toBe('20 60');
+    expect(await sizeSeen('t0', 'b')).toBe('30 100');
+    expect(await sizeSeen(small, 'c')).toBe('20 60');
+    expect(await ctl(env, 'sz', 'status')).toMatch(/^trihub 0: session pid \d+, pty 60x20,/m);
+    // a client's own resize counts while it is the one typing
+    t.resize(small, 70, 22);
+    await waitFor(async () => /pty 70x22,/.test(await ctl(env, 'sz', 'status')), { what: 'the session at 70x22' });
+    expect(await sizeSeen(small, 'd')).toBe('22 70');
+  });
+});

@@ -1,0 +1,128 @@
+// chat.test.ts — io -c cat chat: the man page's chat room, with three people in it.
+//
+// The session is cat on pipes (no pty), so each client reads its input as
+// lines: every line goes to cat (hub 0), and cat's echo (hub 1) reaches every
+// client. Three clients run `io chat` with piped stdin and stdout, as a script
+// or a non-terminal would; a fourth is on a node-pty terminal, to press
+// Ctrl-D as a person does. A line that is a client command (`hub status`,
+// `hist`) is taken by that client and never reaches the room. End of input
+// detaches that client only: the room goes on.
+
+import { describe, expect, it } from 'vitest';
+import { runIo, spawnIo } from '../helpers/bin.js';
+import { tmpIoDir } from '../helpers/iodir.js';
+import { useScope } from '../helpers/scope.js';
+import { Term } from '../helpers/term.js';
+import { userEnv } from '../helpers/tmux.js';
+import { waitFor } from '../helpers/until.js';
+
+const scope = useScope();
+
+interface Person {
+  name: string;
+  say(line: string): void;
+  out: { text: string };
+  err: { text: string };
+  leave(): void;
+  exited: Promise<number | null>;
+}
+
+function join(env: NodeJS.ProcessEnv, name: string): Person {
+  const child = spawnIo(scope, 'io', ['chat'], env);
+  const out = { text: '' };
+  const err = { text: '' };
+  child.stdout!.on('data', (b: Buffer) => (out.text += b.toString('utf8')));
+  child.stderr!.on('data', (b: Buffer) => (err.text += b.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { name, out, err, exited, say: (line) => child.stdin!.write(`${line}\n`), leave: () => child.stdin!.end() };
+}
+
+async function clients(env: NodeJS.ProcessEnv): Promise<number> {
+  const status = (await runIo('io', ['ctl', 'chat', 'status'], env)).stdout;
+  return Number(/clients (\d+)/.exec(status)?.[1] ?? NaN) - 1; // less this ctl
+}
+
+/** Everyone has seen every one of these lines. */
+async function allSee(people: Person[], lines: string[]): Promise<void> {
+  await waitFor(() => people.every((p) => lines.every((l) => p.out.text.split('\n').includes(l))), {
+    what: `${lines.join(', ')} at ${people.map((p) => p.name).join(', ')}`,
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}\n${people.map((p) => `--- ${p.name} ---\n${p.out.text}`).join('\n')}`);
+  });
+}
+
+describe('io -c cat chat', () => {
+  it('three clients: every line reaches all three; hub status is answered, not said; end of input leaves alone', async () => {
+    const dir = tmpIoDir(scope);
+    const env = userEnv(scope, dir);
+    expect((await runIo('io', ['-c', 'cat', 'chat'], env)).status).toBe(0);
+    const [ann, bob, cy] = ['ann', 'bob', 'cy'].map((n) => join(env, n)) as [Person, Person, Person];
+    const everyone = [ann, bob, cy];
+    await waitFor(async () => (await clients(env)) === 3, { what: 'three clients' });
+
+    ann.say('ann: hello');
+    await allSee(everyone, ['ann: hello']);
+    bob.say('bob: hi ann');
+    cy.say('cy: hi all');
+    await allSee(everyone, ['bob: hi ann', 'cy: hi all']);
+
+    // a client command: bob gets the status on stderr; the room hears nothing of it
+    bob.say('hub status');
+    await waitFor(() => /^io chat: pid \d+, fast, notrunc, clients \d+/m.test(bob.err.text), { what: "the status reply at bob's" });
+    expect(bob.err.text).toMatch(/^trihub 0: session pid \d+, pipes, cat$/m);
+    cy.say('cy: after status');
+    await allSee(everyone, ['cy: after status']);
+    for (const p of everyone) expect(p.out.text).not.toContain('hub status');
+
+    // ann's input ends: ann leaves (exit 0), bob and cy chat on
+    ann.leave();
+    expect(await ann.exited).toBe(0);
+    await waitFor(async () => (await clients(env)) === 2, { what: 'two clients left' });
+    bob.say('bob: ann left');
+    await allSee([bob, cy], ['bob: ann left']);
+    expect(ann.out.text).not.toContain('bob: ann left');
+
+    // a newcomer reads the backlog: the whole conversation so far
+    const dee = join(env, 'dee');
+    await allSee([dee], ['ann: hello', 'bob: hi ann', 'cy: hi all', 'cy: after status', 'bob: ann left']);
+    expect(dee.out.text).toBe(bob.out.text);
+  });
+
+  it('Ctrl-D on an empty line detaches a terminal client; hist lists its lines; the chat goes on', async () => {
+    const dir = tmpIoDir(scope);
+    const env = userEnv(scope, dir);
+    expect((await runIo('io', ['-c', 'cat', 'chat'], env)).status).toBe(0);
+    const watcher = join(env, 'watcher');
+    const term = new Term(scope, 'io', ['chat'], env);
+    await waitFor(async () => (await clients(env)) === 2, { what: 'two clients' });
+
+    term.write('from the terminal\r');
+    await allSee([watcher], ['from the terminal']);
+    await term.waitText(/^from the terminal\n(.*\n)*from the terminal$/m); // its own echo (cooked), then cat's
+    term.write('second line\r');
+    await allSee([watcher], ['second line']);
+
+    const from = term.text.length;
+    term.write('hist\r');
+    await term.waitText(/^ +2 {2}second line$/m, { from });
+    expect(term.text.slice(from)).toMatch(/^ +1 {2}from the terminal\n +2 {2}second line\n +3 {2}hist$/m);
+    expect(watcher.out.text).not.toContain('hist');
+
+    term.write('\x04');
+    expect(await term.exited()).toBe(0);
+    await waitFor(async () => (await clients(env)) === 1, { what: 'one client left' });
+    watcher.say('still here');
+    await allSee([watcher], ['still here']);
+    expect(term.text).not.toContain('still here');
+
+    // Ctrl-C leaves too (SPEC §5), and only that client
+    const other = new Term(scope, 'io', ['chat'], env);
+    await other.waitText(/^still here$/m);
+    other.write('\x03');
+    expect(await other.exited()).toBe(0);
+    expect(other.text).toContain('io: detached from chat');
+    await waitFor(async () => (await clients(env)) === 1, { what: 'one client left again' });
+    watcher.say('and on');
+    await allSee([watcher], ['and on']);
+  });
+});

@@ -1,0 +1,288 @@
+// cli.test.ts — io, iosrv and ioshell as commands: what they print and how they exit.
+//
+// Each test runs the built programs (node dist/cli/*.js) with a private
+// IO_DIR, as a user types them in a shell: help and version, the refusals
+// (exit 2, one line starting `io: `), io ls in its three cases (nothing, two
+// servers, a stale socket from a server killed -9), io kill, io ctl, and io
+// read / io write round trips. No terminal is involved: every program here
+// works on pipes. Servers started in the background are reaped by the
+// IO_DIR leak check (helpers/iodir.ts).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runIo, spawnIo, type Program } from '../helpers/bin.js';
+import { envIn, processesIn, tmpIoDir } from '../helpers/iodir.js';
+import { useScope } from '../helpers/scope.js';
+import { Term } from '../helpers/term.js';
+import { waitFor } from '../helpers/until.js';
+
+const scope = useScope();
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function world(): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = tmpIoDir(scope);
+  return { dir, env: envIn(dir, { SHELL: '/bin/sh' }) };
+}
+
+/** Start a server in the background as `io -c CMD NAME` does; it must say so and return. */
+async function start(env: NodeJS.ProcessEnv, name: string, cmd = 'cat'): Promise<void> {
+  const r = await runIo('io', ['-c', cmd, name], env);
+  expect(r.stderr).toBe(`io: ${name} started (attach: io ${name})\n`);
+  expect(r.status).toBe(0);
+}
+
+/** The text of a spawned program's stdout so far. */
+function collect(stream: NodeJS.ReadableStream): { text: string } {
+  const out = { text: '' };
+  stream.on('data', (b: Buffer) => (out.text += b.toString('utf8')));
+  return out;
+}
+
+function exitOf(child: ReturnType<typeof spawnIo>): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.on('exit', (code) => resolve(code));
+  });
+}
+
+describe('help and version', () => {
+  it.each<Program>(['io', 'iosrv', 'ioshell'])('%s --help shows usage and examples, exit 0', async (program) => {
+    const { env } = world();
+    const r = await runIo(program, ['--help'], env);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: ${program} `));
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stderr).toBe('');
+  });
+
+  it.each<Program>(['io', 'iosrv', 'ioshell'])('%s --version prints the package version, exit 0', async (program) => {
+    const { env } = world();
+    const r = await runIo(program, ['--version'], env);
+    expect(r).toEqual({ status: 0, stdout: `${VERSION}\n`, stderr: '' });
+  });
+
+  it('io --help shows the man page examples: io -a, io NAME, -c cat chat, -i -v rc.3', async () => {
+    const { env } = world();
+    const r = await runIo('io', ['--help'], env);
+    for (const ex of ['io -a demo', 'io demo ', 'io -c cat chat', 'io -i -v rc.3', 'io ls']) expect(r.stdout).toContain(ex);
+  });
+});
+
+describe('refusals: exit 2 with one line', () => {
+  it.each([
+    [['-a', '-i', 'x'], 'io: -a and -i cannot be used together (-i keeps the server here; attach from another terminal)'],
+    [['--pty', '--pipes', 'x'], 'io: --pty and --pipes cannot be used together'],
+    [['-d', '-c', 'cat', 'x'], 'io: -d and -c cannot be used together (-d starts no session to run cmd)'],
+    [['x', 'bogus'], "io: unknown word 'bogus' (try: zap slow fast here)"],
+  ])('io %j', async (args, line) => {
+    const { dir, env } = world();
+    const r = await runIo('io', args, env);
+    expect(r).toEqual({ status: 2, stdout: '', stderr: `${line}\n` });
+    expect(existsSync(join(dir, 'x'))).toBe(false); // nothing was started
+  });
+
+  it.each<[Program, string[], string]>([
+    ['io', ['-a', '-c', 'cat', 'bad/name'], "io: bad session name 'bad/name': use letters, digits and _ . + @ - (at most 64, not starting with . or -)"],
+    ['io', ['read', 'x', 'one'], "io: 'one' is not a hub number"],
+    ['ioshell', ['x', '3', '4'], 'io: ioshell: give all three hubs (in out err) or none'],
+  ])('%s %j', async (program, args, line) => {
+    const { env } = world();
+    const r = await runIo(program, args, env);
+    expect(r).toEqual({ status: 2, stdout: '', stderr: `${line}\n` });
+  });
+
+  it('an unknown flag: exit 2, one line starting "io: "', async () => {
+    const { env } = world();
+    const r = await runIo('io', ['--bogus', 'x'], env);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^io: .*--bogus.*\n$/);
+  });
+});
+
+describe('starting', () => {
+  it('io with no name starts iorc.$pid in the background and returns', async () => {
+    const { dir, env } = world();
+    const r = await runIo('io', [], env);
+    expect(r.status).toBe(0);
+    const name = /^io: (iorc\.\d+) started \(attach: io iorc\.\d+\)\n$/.exec(r.stderr)?.[1];
+    expect(name).toBeDefined();
+    expect(existsSync(join(dir, name!))).toBe(true);
+    expect((await runIo('io', ['ls'], env)).stdout).toMatch(new RegExp(`^${name!.replace('.', '\\.')}\t\\d+\t3\t0\t`, 'm'));
+  });
+
+  it('io -i on a live name: exit 2, it is already running', async () => {
+    const { env } = world();
+    await start(env, 'busy');
+    const r = await runIo('io', ['-i', 'busy'], env);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^io: busy is already running \(pid \d+\); -i starts a new server\n$/);
+  });
+
+  it('io -i: the console answers ctl lines, logs to stderr, and quit ends it with exit 0', async () => {
+    const { dir, env } = world();
+    const r = await runIo('io', ['-i', '-c', 'cat', 'con'], env, 'fear\nstatus\nquit\n');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ok\n/); // no prompt: stdin is not a terminal
+    expect(r.stdout).toMatch(/^io con: pid \d+, paranoid, notrunc, clients 0, up \d+s$/m);
+    expect(r.stderr).toMatch(/iosrv con started: pid \d+/);
+    expect(r.stderr).toMatch(/ stopped\n$/);
+    expect(existsSync(join(dir, 'con'))).toBe(false);
+  });
+
+  it('io NAME on a -d server (no session), in a terminal: one line, exit 1', async () => {
+    const { env } = world();
+    expect((await runIo('io', ['-d', 'empty'], env)).status).toBe(0);
+    const term = new Term(scope, 'io', ['empty'], env);
+    expect(await term.exited()).toBe(1);
+    expect(term.text).toBe('io: attach 0: nothing runs on trihub 0 (try: list)\n');
+    // a -d server lives on until quit
+    expect((await runIo('io', ['ctl', 'empty', 'status'], env)).stdout).toMatch(/^io empty: pid \d+/);
+  });
+
+  it('io NAME on a -d server, with stdin already at its end: still exit 1 (nothing was attached)', async () => {
+    // The attach fails after a ctl round trip; an input that ends first must not turn that into success.
+    const { env } = world();
+    expect((await runIo('io', ['-d', 'empty'], env)).status).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      const r = await runIo('io', ['empty'], env, '');
+      expect(r).toEqual({ status: 1, stdout: '', stderr: 'io: attach 0: nothing runs on trihub 0 (try: list)\n' });
+    }
+  });
+
+  it.each([['read', 'nosuch', '1'], ['write', 'nosuch', '0'], ['ctl', 'nosuch', 'status']])('io %s %s %s: exit 1, no such session', async (...args) => {
+    const { dir, env } = world();
+    const r = await runIo('io', args, env, '');
+    expect(r).toEqual({ status: 1, stdout: '', stderr: `io: nosuch: no such session (${dir}/nosuch)\n` });
+  });
+});
+
+describe('io ls', () => {
+  it('with no sessions says so, exit 0', async () => {
+    const { dir, env } = world();
+    const r = await runIo('io', ['ls'], env);
+    expect(r).toEqual({ status: 0, stdout: `no sessions in ${dir}\n`, stderr: '' });
+  });
+
+  it('lists two sessions: name, pid, hubs, clients, age', async () => {
+    const { env } = world();
+    await start(env, 'one');
+    await start(env, 'two');
+    const watcher = spawnIo(scope, 'io', ['read', 'two', '1'], env);
+    const pids: Record<string, number> = {};
+    for (const name of ['one', 'two']) {
+      const s = await runIo('io', ['ctl', name, 'status'], env);
+      pids[name] = Number(/pid (\d+)/.exec(s.stdout)?.[1]);
+    }
+    // two's watcher is a client once it has subscribed: hub 1 has an output
+    await waitFor(async () => /hub 1: .*outputs 1/.test((await runIo('io', ['ctl', 'two', 'status'], env)).stdout), { what: 'the watcher of two' });
+    const r = await runIo('io', ['ls'], env);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('NAME\tPID\tHUBS\tCLIENTS\tAGE');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(new RegExp(`^one\t${pids['one']}\t3\t0\t\\d+s$`)),
+      expect.stringMatching(new RegExp(`^two\t${pids['two']}\t3\t1\t\\d+s$`)),
+    ]);
+    watcher.kill();
+  });
+
+  it('reports a stale socket (its server killed -9) and removes it', async () => {
+    const { dir, env } = world();
+    await start(env, 'ghost');
+    await start(env, 'alive');
+    const pid = Number(/pid (\d+)/.exec((await runIo('io', ['ctl', 'ghost', 'status'], env)).stdout)?.[1]);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !processesIn(dir).includes(pid), { what: 'the ghost server to die' });
+    expect(existsSync(join(dir, 'ghost'))).toBe(true); // killed -9: nobody removed it
+    const r = await runIo('io', ['ls'], env);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('ghost\t-\t-\t-\tstale socket, removed\n');
+    expect(r.stdout).toMatch(/^alive\t\d+\t3\t0\t\d+s$/m);
+    expect(existsSync(join(dir, 'ghost'))).toBe(false);
+    expect((await runIo('io', ['ls'], env)).stdout).not.toContain('ghost');
+  });
+});
+
+describe('io kill', () => {
+  it('quits a session: socket gone, its processes gone, exit 0', async () => {
+    const { dir, env } = world();
+    await start(env, 'k');
+    const r = await runIo('io', ['kill', 'k'], env);
+    expect(r).toEqual({ status: 0, stdout: '', stderr: 'io: k: quit\n' });
+    expect(existsSync(join(dir, 'k'))).toBe(false);
+    await waitFor(() => processesIn(dir).length === 0, { what: 'the server and its cat to end' });
+  });
+
+  it('io kill nosuch: exit 1, a clear message', async () => {
+    const { env } = world();
+    const r = await runIo('io', ['kill', 'nosuch'], env);
+    expect(r).toEqual({ status: 1, stdout: '', stderr: 'io: nosuch: no such session\n' });
+  });
+});
+
+describe('io ctl', () => {
+  it('status: the server, its session and its hubs', async () => {
+    const { env } = world();
+    await start(env, 'c');
+    const r = await runIo('io', ['ctl', 'c', 'status'], env);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^io c: pid \d+, fast, notrunc, clients 1, up \d+s$/);
+    expect(lines[1]).toMatch(/^trihub 0: session pid \d+, pipes, cat$/);
+    expect(lines.slice(2).map((l) => l.replace(/:.*/, ''))).toEqual(['hub 0', 'hub 1', 'hub 2']);
+    expect(lines[2]).toMatch(/^hub 0: fast, pace 0 ms, held 0\/512k, inputs 0, outputs 1, slowest lag 0$/);
+  });
+
+  it('an unknown command: exit 1 and the usage line', async () => {
+    const { env } = world();
+    await start(env, 'c');
+    const r = await runIo('io', ['ctl', 'c', 'bogus'], env);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("io: unknown command 'bogus' (try: fear calm quit debug shutup trunc notrunc status eof signal hN[tcsoeifkxvyz]M)\n");
+  });
+});
+
+describe('io read and io write', () => {
+  it('round trip through io -c cat: hub 0 in, hub 1 out; each write closes only its input', async () => {
+    const { env } = world();
+    await start(env, 'rt');
+    const reader = spawnIo(scope, 'io', ['read', 'rt', '1'], env);
+    const out = collect(reader.stdout!);
+    const w = await runIo('io', ['write', 'rt', '0'], env, 'hello\n');
+    expect(w).toEqual({ status: 0, stdout: '', stderr: '' });
+    await waitFor(() => out.text === 'hello\n', { what: "'hello' on hub 1" });
+    // the first writer's end of input did not end the hub: cat still hears a second one
+    await runIo('io', ['write', 'rt', '0'], env, 'again\n');
+    await waitFor(() => out.text === 'hello\nagain\n', { what: "'again' on hub 1" });
+    // end of the session: the reader gets the rest, then exits 0
+    await runIo('io', ['kill', 'rt'], env);
+    expect(await exitOf(reader)).toBe(0);
+  });
+
+  it('a reader that comes after the output sees the backlog, and exits 0 at end of stream', async () => {
+    const { env } = world();
+    // the session prints, then waits for its input to end (so the server outlives our start)
+    await start(env, 'bk', 'echo done; read x; echo bye');
+    await waitFor(async () => /hub 1: .*held 5\//.test((await runIo('io', ['ctl', 'bk', 'status'], env)).stdout), { what: "'done' held in hub 1" });
+    const reader = spawnIo(scope, 'io', ['read', 'bk', '1'], env);
+    const out = collect(reader.stdout!);
+    await waitFor(() => out.text === 'done\n', { what: 'the backlog' });
+    expect((await runIo('io', ['ctl', 'bk', 'eof', '0'], env)).stdout).toBe('ok\n');
+    expect(await exitOf(reader)).toBe(0);
+    expect(out.text).toBe('done\nbye\n');
+  });
+
+  it('io read --new skips the backlog', async () => {
+    const { env } = world();
+    await start(env, 'nw');
+    await runIo('io', ['write', 'nw', '0'], env, 'old\n');
+    await waitFor(async () => /hub 1: .*held 4\//.test((await runIo('io', ['ctl', 'nw', 'status'], env)).stdout), { what: "'old' held in hub 1" });
+    const reader = spawnIo(scope, 'io', ['read', '--new', 'nw', '1'], env);
+    const out = collect(reader.stdout!);
+    await waitFor(async () => /hub 1: .*outputs 1/.test((await runIo('io', ['ctl', 'nw', 'status'], env)).stdout), { what: 'the reader' });
+    await runIo('io', ['write', 'nw', '0'], env, 'new\n');
+    await waitFor(() => out.text === 'new\n', { what: "only 'new'" });
+  });
+});
