@@ -12,7 +12,9 @@ import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { readFileSync, writeSync } from 'node:fs';
 import { attach, type AttachOptions } from '../client/connect.js';
-import { parseWsTarget } from '../core/address.js';
+import { parseNatsTarget, parseWsTarget } from '../core/address.js';
+import type { NatsTarget } from '../client/nats.js';
+import { DETACH_KEY } from '../core/keys.js';
 import type { Client } from '../client/client.js';
 import { listSessions } from '../client/list.js';
 import { UsageError, IoError } from '../core/errors.js';
@@ -63,11 +65,17 @@ program
   .action(() => ls());
 program
   .command('read')
-  .description('copy hub N to stdout (raw bytes; exits 0 at end of stream)')
-  .argument('<name>')
-  .argument('<hub>', 'hub number', hubArg)
+  .description('copy hub N to stdout (raw bytes; exits 0 at end of stream); or from NATS: io read nats://HOST:PORT/NAME/N')
+  .argument('<name>', 'session name, ws:// URL, or nats://HOST:PORT/NAME/N')
+  .argument('[hub]', 'hub number', hubArg)
   .option('--new', 'skip the backlog: only bytes written from now on')
-  .action((name: string, hub: number, o: { new?: boolean }) => readHub(name, hub, o.new ?? false));
+  .option('--nats-creds <file>', 'NATS credentials file (for nats:// targets)')
+  .action((name: string, hub: number | undefined, o: { new?: boolean; natsCreds?: string }) => {
+    const nats = parseNatsTarget(name);
+    if (nats) return readNats({ servers: nats.servers, name: nats.name, creds: o.natsCreds ?? null }, nats.hub);
+    if (hub === undefined) throw new UsageError('io: read: which hub? (io read NAME N)');
+    return readHub(name, hub, o.new ?? false);
+  });
 program
   .command('write')
   .description('copy stdin into hub N (end of input closes this input only)')
@@ -110,6 +118,10 @@ function done(status: number): never {
 
 async function main(nameArg: string | undefined, words: string[], f: IoFlags): Promise<void> {
   if (f.a && f.i) throw new UsageError('io: -a and -i cannot be used together (-i keeps the server here; attach from another terminal)');
+  const natsTarget = nameArg ? /^nats:\/\/([^/]+)\/([^/]+)\/?$/.exec(nameArg) : null;
+  if (natsTarget) {
+    return attachNats({ servers: natsTarget[1]!.split(',').map((h) => `nats://${h}`), name: natsTarget[2]!, creds: f.natsCreds ?? null });
+  }
   checkServerFlags(f);
   for (const w of words) {
     if (!(START_WORDS as readonly string[]).includes(w)) throw new UsageError(`io: unknown word '${w}' (try: ${START_WORDS.join(' ')})`);
@@ -163,6 +175,10 @@ function serverArgs(f: IoFlags): string[] {
   if (f.tlsKey) args.push('--tls-key', f.tlsKey);
   args.push('--buffer', String(f.buffer), '--hubs', String(f.hubs), '--max-frame', String(f.maxFrame));
   args.push('--max-clients', String(f.maxClients), '--stall-timeout', String(f.stallTimeout));
+  if (f.nats) args.push('--nats', f.nats.join(','), '--nats-replicas', String(f.natsReplicas));
+  if (f.natsHubs) args.push('--nats-hubs', f.natsHubs.join(','));
+  if (f.natsWrite) args.push('--nats-write');
+  if (f.natsCreds) args.push('--nats-creds', f.natsCreds);
   return args;
 }
 
@@ -248,6 +264,45 @@ async function readHub(name: string, hub: number, fromNew: boolean): Promise<voi
   });
   process.stdout.on('error', () => done(0)); // the reader downstream left (head, less): so do we
   client.subscribe(hub, { fromNew });
+}
+
+async function readNats(target: NatsTarget, hub: number): Promise<void> {
+  const { natsConnect, followHub } = await import('../client/nats.js');
+  const nc = await natsConnect(target);
+  process.stdout.on('error', () => done(0));
+  await followHub(nc, target.name, hub, {
+    data: (bytes) => void process.stdout.write(bytes),
+    gap: (lost) => void process.stderr.write(`io: lost ${lost} bytes\n`),
+    eof: () => {},
+  });
+  await nc.close();
+  process.stdout.end(() => done(0));
+}
+
+/** io nats://HOST:PORT/NAME: a terminal on trihub 0 through NATS; keys go to io.NAME.in.0 (served with --nats-write). */
+async function attachNats(target: NatsTarget): Promise<void> {
+  const { natsConnect, followHub, natsWrite } = await import('../client/nats.js');
+  const nc = await natsConnect(target);
+  const stdin = process.stdin;
+  const leave = (status: number, message: string | null): void => {
+    if (stdin.isTTY) stdin.setRawMode(false);
+    if (message) process.stderr.write(`${message}\n`);
+    void nc.close().finally(() => done(status));
+  };
+  if (stdin.isTTY) stdin.setRawMode(true);
+  stdin.on('data', (b: Buffer) => {
+    const cut = b.indexOf(DETACH_KEY);
+    if (cut >= 0) {
+      if (cut > 0) natsWrite(nc, target.name, 0, b.subarray(0, cut));
+      return leave(0, `io: detached from ${target.name}`);
+    }
+    natsWrite(nc, target.name, 0, b);
+  });
+  process.on('SIGTERM', () => leave(1, `io: ${target.name}: SIGTERM; detached`));
+  const out = followHub(nc, target.name, 1, { data: (b) => void process.stdout.write(b), gap: (n) => void process.stderr.write(`\r\nio: lost ${n} bytes\r\n`), eof: () => {} });
+  void followHub(nc, target.name, 2, { data: (b) => void process.stderr.write(b), gap: () => {}, eof: () => {} }).catch(() => {});
+  await out;
+  leave(0, null);
 }
 
 async function writeHub(name: string, hub: number): Promise<void> {

@@ -33,6 +33,11 @@ export interface ServerFlags {
   tlsKey?: string;
   maxClients: number;
   stallTimeout: number;
+  nats?: string[];
+  natsHubs?: number[];
+  natsWrite?: boolean;
+  natsCreds?: string;
+  natsReplicas: number;
 }
 
 function sizeArg(text: string): number {
@@ -68,7 +73,17 @@ export function addServerFlags(cmd: Command): Command {
     .option('--listen <host:port>', 'also serve over WebSocket, and the web page at /NAME/', listenArg)
     .option('--token-file <file>', 'more WebSocket tokens, one "ROLE TOKEN" a line (watch, write, control)')
     .option('--tls-cert <file>', 'serve wss:// with this certificate (PEM)')
-    .option('--tls-key <file>', 'the certificate\'s private key (PEM)');
+    .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
+    .option('--nats <urls>', 'mirror hubs into NATS JetStream (nats://host:port[,…])', (t: string) => t.split(',').map((u) => (u.includes('://') ? u : `nats://${u}`)))
+    .option('--nats-hubs <list>', 'hubs to mirror (default 1,2: the session\'s output)', hubListArg)
+    .option('--nats-write', 'also feed io.NAME.in.N from NATS into hub N')
+    .option('--nats-creds <file>', 'NATS credentials file')
+    .option('--nats-replicas <n>', 'replicas of the JetStream stream (a cluster: 3)', intArg(1, 5), 1);
+}
+
+function hubListArg(text: string): number[] {
+  if (!/^\d{1,5}(,\d{1,5})*$/.test(text)) throw new InvalidArgumentError(`'${text}' is not a list of hub numbers (1,2)`);
+  return text.split(',').map(Number);
 }
 
 function listenArg(text: string): { host: string; port: number } {
@@ -99,6 +114,7 @@ export function checkServerFlags(f: ServerFlags): void {
   if (f.d && f.c !== undefined) throw new UsageError('io: -d and -c cannot be used together (-d starts no session to run cmd)');
   if ((f.tlsCert === undefined) !== (f.tlsKey === undefined)) throw new UsageError('io: --tls-cert and --tls-key go together');
   if (f.tlsCert !== undefined && !f.listen) throw new UsageError('io: --tls-cert needs --listen HOST:PORT');
+  if ((f.natsHubs || f.natsWrite || f.natsCreds) && !f.nats) throw new UsageError('io: --nats-hubs, --nats-write and --nats-creds need --nats URL');
   if (f.tokenFile !== undefined && !f.listen) throw new UsageError('io: --token-file needs --listen HOST:PORT');
   if (f.d && (f.pty || f.pipes)) throw new UsageError(`io: -d and ${f.pty ? '--pty' : '--pipes'} cannot be used together (-d starts no session)`);
 }

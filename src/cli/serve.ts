@@ -49,6 +49,7 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
       tokenFile: flags.tokenFile ?? null,
       maxClients: flags.maxClients,
       stallTimeoutMs: flags.stallTimeout * 1000,
+      nats: flags.nats ? { servers: flags.nats, hubs: flags.natsHubs ?? [1, 2], write: flags.natsWrite ?? false, creds: flags.natsCreds ?? null, replicas: flags.natsReplicas } : null,
       env: process.env,
       log,
     });

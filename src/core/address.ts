@@ -15,3 +15,25 @@ export function parseWsTarget(text: string): { url: string; name: string; host: 
   if (!m) return null;
   return { url: `${m[1]}://${m[2]}/${m[3]}`, name: m[3]!, host: m[2]! };
 }
+
+/** The JetStream stream of a session: stream names may not hold '.', so every odd character becomes '_'. */
+export function natsStream(name: string): string {
+  return `io_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+/** The subject hub N of a session is published on. */
+export function natsSubject(name: string, hub: number): string {
+  return `io.${name}.hub.${hub}`;
+}
+
+/** The subject writes into hub N come on (with --nats-write); '*' for all. */
+export function natsInSubject(name: string, hub: number | '*'): string {
+  return `io.${name}.in.${hub}`;
+}
+
+/** nats://[user:pass@]HOST:PORT[,HOST:PORT…]/NAME/N: the servers, the session and the hub. */
+export function parseNatsTarget(text: string): { servers: string[]; name: string; hub: number } | null {
+  const m = /^nats:\/\/([^/]+)\/([A-Za-z0-9_][A-Za-z0-9_.+@-]{0,63})\/(\d{1,5})$/.exec(text);
+  if (!m) return null;
+  return { servers: m[1]!.split(',').map((s) => `nats://${s}`), name: m[2]!, hub: Number(m[3]) };
+}

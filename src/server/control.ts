@@ -137,6 +137,8 @@ function statusText(server: Server): string {
   const lines = [`io ${server.name}: pid ${process.pid}, ${server.hubs.pacing}, ${server.hubs.isTrunc ? 'trunc' : 'notrunc'}, clients ${server.clients.size}, up ${up}s`];
   for (const s of server.sessions.values()) lines.push(`trihub ${s.trihub}: session pid ${s.pid}, ${s.hasPty ? `pty ${s.cols}x${s.rows}` : 'pipes'}, ${s.cmd}`);
   for (const [t, h] of server.hosts) lines.push(`trihub ${t}: host pid ${h.pid} (${h.label})`);
+  const n = server.nats?.status();
+  if (n) lines.push(`nats: ${n.state}, ${n.servers.join(',')}, hubs ${n.hubs.join(',')}, published ${n.publishedBytes}, unflushed ${n.unflushedBytes}, dropped ${n.droppedBytes}`);
   for (const hub of server.hubs.list()) lines.push(hubLine(hub));
   return lines.join('\n');
 }
@@ -151,6 +153,7 @@ function statusJson(server: Server): object {
     startedAt: server.startedAt,
     sessions: [...server.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cols: s.cols, rows: s.rows, cmd: s.cmd })),
     hosts: [...server.hosts].map(([trihub, h]) => ({ trihub, pid: h.pid, pty: true })),
+    nats: server.nats?.status() ?? null,
     hubs: server.hubs.list().map((hub) => {
       const v = hub.view();
       return { hub: v.hub, pacing: v.pacing, paceMs: v.paceMs, heldBytes: v.heldBytes, bufferBytes: v.bufferBytes, inputs: v.inputs.length, outputs: v.outputs.length, slowestLagBytes: v.outputs.reduce((m, o) => Math.max(m, o.lagBytes), 0) };

@@ -30,6 +30,7 @@ import { acceptStream } from './unix.js';
 import type { Role } from './wire.js';
 import { Tokens } from './tokens.js';
 import { WsListener, type ListenOptions } from './websocket.js';
+import { NatsBridge, type NatsOptions } from './nats.js';
 
 /** How long quit waits after HUP before KILL. */
 export const GRACE_MS = 2000;
@@ -63,6 +64,8 @@ export interface ServerOptions {
   maxClients: number;
   /** --stall-timeout: in paranoid mode, a reader that holds every writer this long is dropped (0: never). */
   stallTimeoutMs: number;
+  /** --nats: mirror hubs into a JetStream stream. */
+  nats: NatsOptions | null;
   env: NodeJS.ProcessEnv;
   log: Log;
 }
@@ -93,6 +96,8 @@ export class Server {
   tls = false;
   private listener: net.Server | null = null;
   private ws: WsListener | null = null;
+  /** The JetStream bridge (with --nats). */
+  nats: NatsBridge | null = null;
   private nextClientId = 1;
   private sizers = new Map<number, Conn>();
   private quitting: Promise<void> | null = null;
@@ -322,6 +327,14 @@ export class Server {
     if (this.opts.listen) await this.listenWs(this.opts.listen);
   }
 
+  /** Start mirroring hubs to NATS; called once the default session is wired, so its first bytes go too. */
+  async startNats(): Promise<void> {
+    if (!this.opts.nats) return;
+    const bridge = new NatsBridge(this, this.opts.nats);
+    await bridge.start();
+    this.nats = bridge;
+  }
+
   /** A new Unix-socket connection: refused with one line past --max-clients. */
   private accept(socket: net.Socket): void {
     if (this.clients.size >= this.opts.maxClients) {
@@ -392,6 +405,7 @@ export class Server {
       }
       await Promise.race([exited(), sleep(GRACE_MS)]);
     }
+    await this.nats?.close();
     for (const c of [...this.clients]) c.close(`server quit (${reason})`);
     this.log.event('stopped');
     this.resolveDone();
@@ -417,6 +431,13 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
   const server = new Server(opts);
   await server.listen();
   server.log.event(`iosrv ${server.name} started: pid ${process.pid}, ${server.socketFile ?? 'no socket'}, ${opts.pacing}, buffer ${opts.bufferBytes}, hubs ${opts.maxHubs}`);
+  try {
+    // The bridge's outputs join before the session's first byte, so nothing it says is missed.
+    await server.startNats();
+  } catch (err) {
+    await server.quit(`nats: ${(err as Error).message}`);
+    throw err;
+  }
   if (!opts.noSession) {
     const reply = server.spawn(0, opts.cmd, undefined, 'iosrv');
     if (reply !== 'ok') {
