@@ -8,7 +8,7 @@
 // Not here: endpoints' owners (server/), I/O.
 
 import { CtlError } from './errors.js';
-import { Hub, type Pacing } from './hub.js';
+import { DEFAULT_BUFFER_BYTES, Hub, type Pacing } from './hub.js';
 
 export const DEFAULT_MAX_HUBS = 64;
 
@@ -33,7 +33,7 @@ export class HubTable {
 
   constructor(opts: HubTableOptions = {}) {
     this.maxHubs = opts.maxHubs ?? DEFAULT_MAX_HUBS;
-    this.bufferBytes = opts.bufferBytes ?? 512 * 1024;
+    this.bufferBytes = opts.bufferBytes ?? DEFAULT_BUFFER_BYTES;
     this.mode = opts.pacing ?? 'fast';
     this.paceMs = opts.paceMs ?? 0;
   }
