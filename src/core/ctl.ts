@@ -105,9 +105,7 @@ function parseHub(line: string, maxHubs: number): CtlCommand | CtlError {
   const hub = Number(m[1]);
   const letter = m[2] as string;
   const digits = m[3] as string;
-  if (!(letter in HUB_VERBS)) {
-    return new CtlError(`io: ${line}: unknown hub verb '${letter}' (try: ${Object.keys(HUB_VERBS).join('')})`);
-  }
+  if (!(letter in HUB_VERBS)) return unknown(line);
   const row = HUB_VERBS[letter as HubLetter];
   const bad = checkHub(line, hub, maxHubs);
   if (bad) return bad;

@@ -27,7 +27,8 @@ export function parseTokenFile(text: string, source = 'token file'): TokenEntry[
     const [role, token] = words;
     const where = `io: ${source}: line ${i + 1}`;
     if (words.length !== 2 || role === undefined || token === undefined) return new IoError('IO_ERR_AUTH', `${where}: expected ROLE TOKEN`);
-    if (!(ROLES as readonly string[]).includes(role)) return new IoError('IO_ERR_AUTH', `${where}: unknown role '${role.slice(0, 20)}' (try: ${ROLES.join(' ')})`);
+    // The role is not echoed: a line written TOKEN ROLE would put the token in the message.
+    if (!(ROLES as readonly string[]).includes(role)) return new IoError('IO_ERR_AUTH', `${where}: the first word is not a role (try: ${ROLES.join(' ')})`);
     if (token.length < TOKEN_MIN_CHARS || token.length > TOKEN_MAX_CHARS || !/^[\x21-\x7e]+$/.test(token)) {
       return new IoError('IO_ERR_AUTH', `${where}: a token is ${TOKEN_MIN_CHARS}-${TOKEN_MAX_CHARS} printable characters`);
     }

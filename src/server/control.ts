@@ -104,12 +104,9 @@ function withHub(server: Server, line: string, n: number, fn: (hub: Hub) => stri
 function withEndpoints(server: Server, line: string, hub: number, n: number, side: Side | undefined, fn: (e: Endpoint) => string | void | undefined): string {
   const ends = server.endpoints.find(hub, n, side);
   if (ends.length === 0) return `io: ${line}: hub ${hub} has no ${side === 'in' ? 'input' : side === 'out' ? 'output' : 'endpoint'} ${n}`;
-  let reply = 'ok';
-  for (const e of ends) {
-    const r = fn(e);
-    if (r && reply === 'ok') reply = r;
-  }
-  return reply;
+  // HNinM and HNoutM may both be there: the command is done if it could be done to either.
+  const errors = ends.map((e) => fn(e)).filter((r): r is string => typeof r === 'string');
+  return errors.length === ends.length ? errors[0]! : 'ok';
 }
 
 function addNamed(server: Server, line: string, hub: number, kind: EndpointKind, n: number): string {

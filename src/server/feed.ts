@@ -88,13 +88,14 @@ export class Feeder {
     }
     this.offRoom?.();
     this.offRoom = null;
+    // Resume even when the source is leaving: a framed connection counts the
+    // pauses of all its inputs, and one never undone keeps it unread for good.
     const then = this.onDrained;
-    if (then) {
-      this.onDrained = null;
-      then();
-    } else if (this.isPaused) {
+    this.onDrained = null;
+    if (this.isPaused) {
       this.isPaused = false;
       this.source.resume();
     }
+    then?.();
   }
 }

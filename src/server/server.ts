@@ -95,6 +95,8 @@ export class Server {
   /** The listener serves wss://. */
   tls = false;
   private listener: net.Server | null = null;
+  /** Every accepted Unix socket until it closes: quit waits for them to flush. */
+  private readonly sockets = new Set<net.Socket>();
   private ws: WsListener | null = null;
   /** The JetStream bridge (with --nats). */
   nats: NatsBridge | null = null;
@@ -337,6 +339,8 @@ export class Server {
 
   /** A new Unix-socket connection: refused with one line past --max-clients. */
   private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     if (this.clients.size >= this.opts.maxClients) {
       this.log.event(`refused a client: ${this.clients.size} connected, limit ${this.opts.maxClients} (--max-clients)`);
       socket.on('error', () => {});
@@ -407,8 +411,20 @@ export class Server {
     }
     await this.nats?.close();
     for (const c of [...this.clients]) c.close(`server quit (${reason})`);
+    // What the pumps handed to a socket is that reader's: the process must not
+    // exit under it. Each closing wire flushes, and drops a peer whose queue
+    // stops moving, so this ends; DRAIN_MAX_MS bounds a reader that crawls.
+    for (const s of this.sockets) if (!s.writableEnded) s.destroy(); // no first line yet: nothing of theirs to flush
+    await Promise.race([this.socketsClosed(), sleep(DRAIN_MAX_MS)]);
     this.log.event('stopped');
     this.resolveDone();
+  }
+
+  private socketsClosed(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => (this.sockets.size === 0 ? resolve() : void setTimeout(check, 10));
+      check();
+    });
   }
 
   private removeSocket(): void {

@@ -139,10 +139,10 @@ describe('parseCtl: malformed lines', () => {
     ['h1c5', 'io: h1c5: verb c (clear the buffer) takes no number'],
     ['h1x0', 'io: h1x0: verb x (remove the hub) takes no number'],
     ['h1v2', 'io: h1v2: verb v (view the hub) takes no number'],
-    // an unknown hub verb letter (checked before the hub's range)
-    ['h1q', "io: h1q: unknown hub verb 'q' (try: tcsoeifkxvyz)"],
-    ['h1a3', "io: h1a3: unknown hub verb 'a' (try: tcsoeifkxvyz)"],
-    ['h99q', "io: h99q: unknown hub verb 'q' (try: tcsoeifkxvyz)"],
+    // an unknown hub verb letter is an unknown command (SPEC §3: anything else), before the hub's range
+    ['h1q', `io: unknown command 'h1q' (try: ${CTL_USAGE})`],
+    ['h1a3', `io: unknown command 'h1a3' (try: ${CTL_USAGE})`],
+    ['h99q', `io: unknown command 'h99q' (try: ${CTL_USAGE})`],
     // pace over its limit
     [`h1t${PACE_MAX_MS + 1}`, `io: h1t${PACE_MAX_MS + 1}: pace ${PACE_MAX_MS + 1} ms over limit ${PACE_MAX_MS}`],
     ['h0t999999999', `io: h0t999999999: pace 999999999 ms over limit ${PACE_MAX_MS}`],

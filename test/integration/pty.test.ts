@@ -1,0 +1,103 @@
+// pty.test.ts — the default session: a shell on a pty (node-pty), as `iosrv NAME` runs it.
+//
+// SHELL=/bin/sh (and no ENV file) keeps the shell plain and fast. A framed
+// client resizes trihub 0 and the shell's own `stty size` must report it;
+// typed lines (CR-ended, as a terminal sends them) are echoed by the pty and
+// answered on hub 1. When the shell exits, every reader — framed, raw, and an
+// `io read` child — gets the rest and then EOF, and the server ends by itself.
+// With --pty -c, a command gets a pty too: it waits for a line on hub 0, so
+// the resize is in before it asks for the size. A pty session has a reader of
+// its own on hub 1 (what keeps the screen's modes), so reader counts are
+// taken relative to the count before our readers join.
+
+import { describe, expect, it } from 'vitest';
+import { spawnIo } from '../helpers/bin.js';
+import { envIn } from '../helpers/iodir.js';
+import { useScope } from '../helpers/scope.js';
+import { exitOf, framed, hubLine, isGone, rawCtl, RawReader, sessionPid, startIosrv, type IoServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/until.js';
+
+const SHELL_ENV = { SHELL: '/bin/sh', ENV: '', PS1: '$ ', TERM: 'xterm' };
+
+async function outputsOf(srv: IoServer, hub: number): Promise<number> {
+  return Number(/ outputs (\d+),/.exec(hubLine(await rawCtl(srv.sock, 'status'), hub))?.[1]);
+}
+
+describe('pty sessions', () => {
+  const scope = useScope();
+
+  it('the default shell: resize shows in stty size, echo hi answers, exit ends every reader and the server', { timeout: 20_000 }, async () => {
+    const srv = await startIosrv(scope, [], { env: SHELL_ENV });
+    const status = await rawCtl(srv.sock, 'status');
+    expect(status).toMatch(/^trihub 0: session pid \d+, pty 80x24, \(shell\)$/m);
+    const pid = sessionPid(status);
+    const own = await outputsOf(srv, 1);
+
+    const client = await framed(scope, srv);
+    let screen = '';
+    let eofs = 0;
+    client.on({ data: (hub, b) => void (hub === 1 && (screen += b.toString('latin1'))), eof: (hub) => void (hub === 1 && eofs++) });
+    client.subscribe(1);
+    const raw = await RawReader.open(scope, srv.sock, 1, { keep: true });
+    const ioRead = spawnIo(scope, 'io', ['read', srv.name, '1'], envIn(srv.dir));
+    ioRead.stdout!.resume();
+    const ioExit = exitOf(ioRead);
+    await waitFor(async () => (await outputsOf(srv, 1)) === own + 3, { what: 'our three readers on hub 1' });
+
+    client.resize(0, 100, 33);
+    await waitFor(async () => /pty 100x33/.test(await rawCtl(srv.sock, 'status')), { what: 'the pty resized' });
+    client.write(0, Buffer.from('stty size\r'));
+    await waitFor(() => /\r\n33 100\r\n/.test(screen), { what: `'33 100' from stty size (screen: ${JSON.stringify(screen.slice(-200))})` });
+
+    client.write(0, Buffer.from('echo hi\r'));
+    await waitFor(() => /echo hi\r\nhi\r\n/.test(screen), { what: `'hi' back (screen: ${JSON.stringify(screen.slice(-200))})` });
+    expect(raw.text).toBe(screen);
+
+    client.write(0, Buffer.from('exit\r'));
+    await waitFor(() => eofs === 1, { what: 'eof at the framed reader' });
+    await raw.closed;
+    expect((await ioExit).code).toBe(0);
+    expect(raw.text).toBe(screen);
+    expect((await srv.exited).code).toBe(0);
+    await waitFor(() => isGone(pid), { what: `shell ${pid} reaped` });
+  });
+
+  it('--pty -c: a command on a pty sees the size a client set', { timeout: 15_000 }, async () => {
+    const srv = await startIosrv(scope, ['--pty', '-c', 'read go; stty size; echo done'], { env: SHELL_ENV });
+    expect(await rawCtl(srv.sock, 'status')).toMatch(/^trihub 0: session pid \d+, pty 80x24, read go; stty size; echo done$/m);
+    const own = await outputsOf(srv, 1);
+    const client = await framed(scope, srv);
+    let screen = '';
+    let ended = false;
+    client.on({ data: (hub, b) => void (hub === 1 && (screen += b.toString('latin1'))), eof: (hub) => void (hub === 1 && (ended = true)) });
+    client.subscribe(1);
+    await waitFor(async () => (await outputsOf(srv, 1)) === own + 1, { what: 'our reader on hub 1' });
+    client.resize(0, 132, 40);
+    await waitFor(async () => /pty 132x40/.test(await rawCtl(srv.sock, 'status')), { what: 'the pty resized' });
+    client.write(0, Buffer.from('go\r'));
+    await waitFor(() => ended, { what: `the command's end (screen: ${JSON.stringify(screen)})` });
+    expect(screen).toMatch(/40 132\r\ndone\r\n$/);
+    expect((await srv.exited).code).toBe(0);
+  });
+
+  it('paranoid: output still held in the pty when the command exits reaches a slow reader', { timeout: 20_000 }, async () => {
+    // The hub is full, so the pty is paused: the command's last lines wait in
+    // the pty (kernel buffer, node-pty's stream) as it exits. They are the end
+    // of its output and must be delivered before EOF, however long the slow
+    // reader takes. A second session (sleep, on trihub 3) keeps the server up,
+    // so this is about the pty's tail only, not about the server's own end.
+    const srv = await startIosrv(scope, ['-p', '--buffer', '64k', '--pty', '-c', 'read go; seq 1 60000; echo END'], { env: SHELL_ENV });
+    const client = await framed(scope, srv);
+    expect(await client.spawn(3, 'sleep 100')).toBe('ok');
+    const own = await outputsOf(srv, 1);
+    const reader = await RawReader.open(scope, srv.sock, 1, { keep: true, throttle: { bytesPerTick: 1, tickMs: 50 } });
+    await waitFor(async () => (await outputsOf(srv, 1)) === own + 1, { what: 'our reader on hub 1' });
+    client.write(0, Buffer.from('go\r'));
+    await reader.closed;
+    const want = `go\r\n${Array.from({ length: 60000 }, (_, i) => `${i + 1}\r\n`).join('')}END\r\n`;
+    const got = reader.text;
+    expect(got.length, `got ${got.length} of ${want.length} bytes, ending ${JSON.stringify(got.slice(-30))}`).toBe(want.length);
+    expect(got === want).toBe(true);
+    expect(await client.ctl('status')).toMatch(/^trihub 3: session pid \d+, pty 80x24, sleep 100$/m);
+  });
+});
