@@ -177,7 +177,7 @@ export class Conn implements Client {
       input = got;
       this.inputs.set(hub, input);
     }
-    this.server.typedBy(this, hub);
+    this.server.sizes.typedBy(this, hub);
     input.feeder.push(bytes);
   }
 
@@ -200,7 +200,7 @@ export class Conn implements Client {
     const size = decodeResize(payload);
     if (!size) return this.fail('io: bad frame: resize needs cols and rows (u16 each, non-zero)');
     this.sizes.set(trihub, size);
-    this.server.resizedBy(this, trihub);
+    this.server.sizes.resizedBy(this, trihub);
   }
 
   private onSpawn(f: DecodedFrame): void {

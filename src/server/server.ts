@@ -12,7 +12,6 @@ import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type net from 'node:net';
 import { CtlError } from '../core/errors.js';
-import { type Pacing } from '../core/hub.js';
 import { HubTable } from '../core/hubs.js';
 import { PROTOCOL_VERSION } from '../core/frame.js';
 import { signalGroup } from '../sys/proc.js';
@@ -23,14 +22,18 @@ import { runCtl } from './control.js';
 import type { Conn } from './conn.js';
 import { Endpoints, type Endpoint } from './endpoints.js';
 import { Feeder, type FeedSource } from './feed.js';
-import { Log } from './log.js';
 import { Pump, type PumpSink } from './pump.js';
 import { Session } from './session.js';
+import { WindowSizes } from './sizes.js';
 import { acceptStream } from './unix.js';
 import type { Role } from './wire.js';
 import { Tokens } from './tokens.js';
 import { WsListener, type ListenOptions } from './websocket.js';
-import { NatsBridge, type NatsOptions } from './nats.js';
+import { NatsBridge } from './nats.js';
+import type { Log } from './log.js';
+import type { ServerOptions } from './options.js';
+
+export type { ServerOptions } from './options.js';
 
 /** How long quit waits after HUP before KILL. */
 export const GRACE_MS = 2000;
@@ -38,37 +41,6 @@ export const GRACE_MS = 2000;
 export const DRAIN_MAX_MS = 30_000;
 /** How often paranoid hubs are checked for a reader that stalls them. */
 const STALL_CHECK_MS = 1000;
-
-export interface ServerOptions {
-  name: string;
-  ioDir: string;
-  /** The default session's command; null runs the shell. */
-  cmd: string | null;
-  /** -d: no default session; live until quit. */
-  noSession: boolean;
-  /** -s: no socket (the -i console only). */
-  noListen: boolean;
-  /** true/false forces a pty or pipes; undefined: a pty for the shell, pipes for -c. */
-  usePty: boolean | undefined;
-  pacing: Pacing;
-  paceMs: number;
-  bufferBytes: number;
-  maxHubs: number;
-  maxFrameBytes: number;
-  share: boolean;
-  /** --listen: the WebSocket listener's address and TLS files. */
-  listen: ListenOptions | null;
-  /** --token-file: more tokens, one `ROLE TOKEN` a line. */
-  tokenFile: string | null;
-  /** --max-clients: connections beyond this are refused with one line. */
-  maxClients: number;
-  /** --stall-timeout: in paranoid mode, a reader that holds every writer this long is dropped (0: never). */
-  stallTimeoutMs: number;
-  /** --nats: mirror hubs into a JetStream stream. */
-  nats: NatsOptions | null;
-  env: NodeJS.ProcessEnv;
-  log: Log;
-}
 
 /** A client connection as the server sees it. */
 export interface Client {
@@ -101,7 +73,8 @@ export class Server {
   /** The JetStream bridge (with --nats). */
   nats: NatsBridge | null = null;
   private nextClientId = 1;
-  private sizers = new Map<number, Conn>();
+  /** Whose window size each trihub follows. */
+  readonly sizes = new WindowSizes(this);
   private quitting: Promise<void> | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
@@ -246,35 +219,9 @@ export class Server {
     return runCtl(this, line, json);
   }
 
-  /** The window size follows the client that typed last; the first to say its size sets it. */
-  resizedBy(conn: Conn, trihub: number): void {
-    const sizer = this.sizers.get(trihub);
-    if (!sizer) this.sizers.set(trihub, conn);
-    if (!sizer || sizer === conn) this.applySize(conn, trihub);
-  }
-
-  typedBy(conn: Conn, hub: number): void {
-    if (!(this.sessions.has(hub) || this.hosts.has(hub)) || this.sizers.get(hub) === conn) return;
-    this.sizers.set(hub, conn);
-    this.applySize(conn, hub);
-  }
-
-  private applySize(conn: Conn, trihub: number): void {
-    const size = conn.sizes.get(trihub);
-    const target = this.sessions.get(trihub) ?? this.hosts.get(trihub);
-    if (!size || !target || (size.cols === target.cols && size.rows === target.rows)) return;
-    this.log.debug(`${conn.label}: trihub ${trihub} size ${size.cols}x${size.rows}`);
-    if (target instanceof Session) target.resize(size.cols, size.rows);
-    else {
-      target.cols = size.cols;
-      target.rows = size.rows;
-      target.conn.sendResize(trihub, size.cols, size.rows);
-    }
-  }
-
   connClosed(client: Client, reason: string | null): void {
     if (!this.clients.delete(client)) return;
-    for (const [trihub, sizer] of this.sizers) if ((sizer as Client) === client) this.sizers.delete(trihub);
+    this.sizes.forget(client);
     for (const [trihub, host] of this.hosts) {
       if (host.label !== client.label) continue;
       // A host leaving is its shell ending: readers of its output get the rest, then eof.
