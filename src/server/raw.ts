@@ -9,6 +9,7 @@
 // ctl:     one command a line, one reply (which may span lines) each.
 
 import { CTL_MAX_BYTES } from '../core/ctl.js';
+import { HIGH_WATER_BYTES } from './pump.js';
 import type { Server, Client } from './server.js';
 import type { Endpoint } from './endpoints.js';
 import type { Wire } from './wire.js';
@@ -60,19 +61,38 @@ export class RawConn implements Client {
 
   startCtl(first: Buffer): void {
     let pending = '';
-    const onBytes = (b: Buffer): void => {
-      pending += b.toString('utf8');
+    let isPaused = false;
+    // Replies are bounded like data: past the high-water mark the rest of the
+    // commands wait, and the peer is not read, until it takes what it was sent.
+    const run = (): void => {
       let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
+        if (this.wire.queuedBytes() > HIGH_WATER_BYTES) {
+          if (!isPaused) this.wire.pauseInput();
+          isPaused = true;
+          return;
+        }
         const line = pending.slice(0, nl).replace(/\r$/, '');
         pending = pending.slice(nl + 1);
         if (line.trim() !== '') this.wire.send([Buffer.from(`${this.server.ctl(line, false, this.label)}\n`)]);
       }
       if (pending.length > CTL_MAX_BYTES) this.refuse(`io: ctl: line over ${CTL_MAX_BYTES} bytes`);
     };
-    this.wire.onData(onBytes);
+    this.wire.onData((b) => {
+      pending += b.toString('utf8');
+      run();
+    });
+    this.wire.onDrain(() => {
+      if (!isPaused) return;
+      isPaused = false;
+      this.wire.resumeInput();
+      run();
+    });
     this.wire.onEnd(() => this.close('ctl ended'));
-    if (first.length > 0) onBytes(first);
+    if (first.length > 0) {
+      pending = first.toString('utf8');
+      run();
+    }
   }
 
   private refuse(message: string): void {
