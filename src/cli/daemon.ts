@@ -28,7 +28,14 @@ export async function startHost(name: string, trihub: number, token?: string): P
 /** Run one of our programs detached, and wait for its `ready` line on fd 3. */
 function startDetached(program: string, args: string[], name: string, logFile: string | null, env: NodeJS.ProcessEnv = {}): Promise<string> {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), program);
-  const out = logFile ? openSync(logFile, 'a', 0o600) : 'ignore';
+  let out: number | 'ignore' = 'ignore';
+  if (logFile) {
+    try {
+      out = openSync(logFile, 'a', 0o600);
+    } catch (err) {
+      process.stderr.write(`io: log: ${(err as NodeJS.ErrnoException).code ?? String(err)}: logging stopped, the server goes on\n`);
+    }
+  }
   const child = spawn(process.execPath, [script, ...args], {
     detached: true,
     stdio: ['ignore', out, out, 'pipe'],

@@ -19,7 +19,7 @@ import type { Client } from '../client/client.js';
 import { listSessions } from '../client/list.js';
 import { UsageError, IoError } from '../core/errors.js';
 import { SLOW_PACE_MS, START_WORDS, type StartWord } from '../core/words.js';
-import { checkName, ensureIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
+import { checkIoDir, checkName, ensureIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { probeSocket } from '../sys/socket.js';
 import { startHost, startInBackground } from './daemon.js';
 import { VERSION, runMain } from './main.js';
@@ -358,6 +358,7 @@ export function splitCommands(words: string[]): string[] {
 }
 
 async function kill(name: string): Promise<void> {
+  checkIoDir(resolveIoDir());
   const path = socketPath(resolveIoDir(), name);
   const probe = await probeSocket(path, name);
   if (probe.state !== 'live') throw new IoError('IO_ERR_NO_SERVER', `io: ${name}: no such session${probe.state === 'stale' ? ' (a stale socket; removed)' : ''}`);

@@ -22,6 +22,8 @@ export interface ServeMode {
 
 export async function serve(name: string, flags: ServerFlags, mode: ServeMode): Promise<void> {
   checkServerFlags(flags);
+  // Started by io, stdout and stderr are the log file: a full disk there must not end the server.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const ioDir = resolveIoDir();
   const logFile = flags.l === true ? join(ioDir, `${name}.log`) : typeof flags.l === 'string' ? flags.l : null;
   const sink = logFile ? fileSink(logFile) : mode.console || mode.readyFd === undefined ? streamSink(process.stderr) : null;

@@ -10,7 +10,7 @@
 
 import type { Duplex } from 'node:stream';
 import { IoError } from '../core/errors.js';
-import { decodeGap, decodeResize, encodeFrame, encodeFrameJoined, encodeResize, Frame, FLAG_JSON, FLAG_NEW, type DecodedFrame, type FrameDecoder, type FrameType } from '../core/frame.js';
+import { decodeGap, decodeResize, encodeFrame, encodeFrameJoined, encodeResize, Frame, FLAG_JSON, FLAG_NEW, MAX_FRAME_BYTES, type DecodedFrame, type FrameDecoder, type FrameType } from '../core/frame.js';
 import type { Hello } from '../sys/handshake.js';
 
 export interface ClientEvents {
@@ -68,10 +68,15 @@ export class Client {
   /** Write bytes into hub N; false when the socket is full (wait for onDrain). */
   write(hub: number, bytes: Uint8Array): boolean {
     if (this.isClosed) return false;
-    const parts = encodeFrame(Frame.data, hub, bytes);
+    // no frame over the server's --max-frame: a longer write goes as several frames
+    const max = Math.max(1, this.hello.maxFrameBytes ?? MAX_FRAME_BYTES);
     this.socket.cork();
     let ok = true;
-    for (const p of parts) ok = this.socket.write(p);
+    let off = 0;
+    do {
+      for (const p of encodeFrame(Frame.data, hub, bytes.subarray(off, off + max))) ok = this.socket.write(p);
+      off += max;
+    } while (off < bytes.length);
     this.socket.uncork();
     return ok;
   }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { parseWsTarget } from '../core/address.js';
 import { IoError } from '../core/errors.js';
-import { resolveIoDir, socketPath } from '../sys/iodir.js';
+import { checkIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { connectUnix } from '../sys/socket.js';
 import { handshake } from '../sys/handshake.js';
 import { Client } from './client.js';
@@ -28,7 +28,10 @@ export interface AttachOptions {
 
 /** The socket path of a target: a name in IO_DIR, or a path given as is. */
 export function targetPath(target: string, opts: AttachOptions = {}): string {
-  return target.includes('/') ? target : socketPath(opts.ioDir ?? resolveIoDir(), target);
+  if (target.includes('/')) return target;
+  const dir = opts.ioDir ?? resolveIoDir();
+  checkIoDir(dir);
+  return socketPath(dir, target);
 }
 
 function isLoopbackHost(hostPort: string): boolean {
@@ -73,6 +76,9 @@ async function connectWs(url: string, token: string | null, opts: AttachOptions)
 export async function attach(target: string, opts: AttachOptions = {}): Promise<Client> {
   const ws = parseWsTarget(target);
   const stream = ws ? await connectWs(ws.url, tokenFor(ws.name, ws.host, opts), opts) : await connectUnix(targetPath(target, opts), target);
+  // a server that refuses us (too many clients) may close while our greeting is still being written:
+  // that error is the refusal's echo, and the handshake reports the refusal itself
+  stream.on('error', () => {});
   try {
     const { hello, decoder, frames } = await handshake(stream, target);
     return new Client(stream, target, hello, decoder, frames);

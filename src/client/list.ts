@@ -6,6 +6,7 @@
 import { readdirSync, lstatSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { probeSocket } from '../sys/socket.js';
+import { checkIoDir } from '../sys/iodir.js';
 import { attach } from './connect.js';
 
 export interface SessionInfo {
@@ -19,6 +20,7 @@ export interface SessionInfo {
 }
 
 export async function listSessions(ioDir: string): Promise<SessionInfo[]> {
+  checkIoDir(ioDir);
   let names: string[];
   try {
     names = readdirSync(ioDir).sort();

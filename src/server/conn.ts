@@ -155,7 +155,10 @@ export class Conn implements Client {
         this.subs.delete(hub);
         if (!this.isLettingGo) this.send(Frame.error, hub, Buffer.from(`io: hub ${hub}: this output was freed (hNf)`));
       },
-      onKill: () => this.close('killed by ctl'),
+      onKill: (why) => {
+        this.send(Frame.error, hub, Buffer.from(`io: ${why ?? `hub ${hub}: this output was killed (hNk)`}`));
+        this.close(why ?? 'killed by ctl');
+      },
     });
     if (got instanceof Error) return void this.send(Frame.error, hub, Buffer.from(got.message));
     this.subs.set(hub, got);

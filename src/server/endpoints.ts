@@ -24,8 +24,8 @@ export interface Endpoint {
   stalledSince?: () => number | null;
   /** Let go of the hub (stop reading or writing it); the owner lives on. */
   free(): void;
-  /** Free it and close its owner's connection. */
-  kill(): void;
+  /** Free it and close its owner's connection, telling it why when it can be told. */
+  kill(why?: string): void;
 }
 
 export function endpointName(e: Pick<Endpoint, 'hub' | 'n' | 'kind'>): string {

@@ -11,12 +11,14 @@
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { CtlError } from '../core/errors.js';
 import { HubTable } from '../core/hubs.js';
 import { PROTOCOL_VERSION } from '../core/frame.js';
 import { signalGroup } from '../sys/proc.js';
 import { ensureIoDir, socketPath } from '../sys/iodir.js';
 import { listenUnix } from '../sys/socket.js';
+import { fdUse } from '../sys/fds.js';
 import type { Hello } from '../sys/handshake.js';
 import { runCtl } from './control.js';
 import type { Conn } from './conn.js';
@@ -41,6 +43,8 @@ export const GRACE_MS = 2000;
 export const DRAIN_MAX_MS = 30_000;
 /** How often paranoid hubs are checked for a reader that stalls them. */
 const STALL_CHECK_MS = 1000;
+/** File descriptors kept free for the server's own use (sessions, the log, a ctl in an emergency). */
+const FD_RESERVE = 16;
 
 /** A client connection as the server sees it. */
 export interface Client {
@@ -73,6 +77,8 @@ export class Server {
   /** The JetStream bridge (with --nats). */
   nats: NatsBridge | null = null;
   private nextClientId = 1;
+  /** Connections open now, greeted or not, Unix socket or WebSocket: what --max-clients counts. */
+  private openConnections = 0;
   /** Whose window size each trihub follows. */
   readonly sizes = new WindowSizes(this);
   private quitting: Promise<void> | null = null;
@@ -101,6 +107,7 @@ export class Server {
       pid: process.pid,
       maxHubs: this.hubs.maxHubs,
       bufferBytes: this.hubs.bufferBytes,
+      maxFrameBytes: this.opts.maxFrameBytes,
       pacing: this.hubs.pacing,
       role,
       sessions: [...this.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, cols: s.cols, rows: s.rows })),
@@ -108,7 +115,7 @@ export class Server {
   }
 
   /** A new output of hub N, pumped into sink; registered as endpoint HNoutM. */
-  openOutput(n: number, owner: string, sink: PumpSink, o: { fromNew?: boolean; kind?: 'out' | 'err'; onFree: () => void; onKill: () => void }): { pump: Pump; endpoint: Endpoint } | CtlError {
+  openOutput(n: number, owner: string, sink: PumpSink, o: { fromNew?: boolean; kind?: 'out' | 'err'; onFree: () => void; onKill: (why?: string) => void }): { pump: Pump; endpoint: Endpoint } | CtlError {
     const bad = this.hubs.check(n);
     if (bad) return bad;
     const hub = this.hubs.open(n);
@@ -134,9 +141,10 @@ export class Server {
         o.onFree();
         this.checkDrained();
       },
-      kill: () => {
+      kill: (why) => {
+        // its owner first, told why: the output it then lets go of is no news to it
+        o.onKill(why);
         endpoint.free();
-        o.onKill();
       },
     })!;
     this.log.debug(`${owner}: reads hub ${n} (${endpoint.kind}${endpoint.n})`);
@@ -288,13 +296,30 @@ export class Server {
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    if (this.clients.size >= this.opts.maxClients) {
-      this.log.event(`refused a client: ${this.clients.size} connected, limit ${this.opts.maxClients} (--max-clients)`);
-      socket.on('error', () => {});
-      socket.end(`io: ${this.name}: too many clients (limit ${this.opts.maxClients})\n`);
-      return;
+    if (this.admit(socket)) acceptStream(this, socket, 'unix', 'control');
+  }
+
+  /**
+   * A new connection (Unix socket or WebSocket), counted until it closes; or
+   * refused with one line and a log line, past --max-clients or near the fd limit.
+   */
+  admit(stream: Duplex): boolean {
+    const refuse = (line: string, why: string): false => {
+      this.log.event(why);
+      stream.on('error', () => {});
+      stream.end(`${line}\n`);
+      return false;
+    };
+    if (this.openConnections >= this.opts.maxClients) {
+      return refuse(`io: ${this.name}: too many clients (limit ${this.opts.maxClients})`, `refused a client: ${this.openConnections} connected, limit ${this.opts.maxClients} (--max-clients)`);
     }
-    acceptStream(this, socket, 'unix', 'control');
+    const fds = fdUse();
+    if (fds && fds.limit - fds.used < FD_RESERVE) {
+      return refuse(`io: ${this.name}: out of file descriptors`, `cannot accept a client: ${fds.used} of ${fds.limit} file descriptors in use (ulimit -n); serving the ${this.clients.size} already here`);
+    }
+    this.openConnections++;
+    stream.once('close', () => this.openConnections--);
+    return true;
   }
 
   /**
@@ -308,8 +333,9 @@ export class Server {
       const since = e.stalledSince?.();
       const hub = this.hubs.get(e.hub);
       if (!since || !hub || hub.pacing !== 'paranoid' || !hub.isBlocked || now - since < this.opts.stallTimeoutMs) continue;
-      this.log.event(`${e.owner}: read nothing of hub ${e.hub} for ${Math.round((now - since) / 1000)} s while paranoid writers waited; dropped (--stall-timeout)`);
-      e.kill();
+      const why = `read nothing of hub ${e.hub} for ${Math.round((now - since) / 1000)} s while paranoid writers waited; dropped (--stall-timeout)`;
+      this.log.event(`${e.owner}: ${why}`);
+      e.kill(why);
     }
   }
 

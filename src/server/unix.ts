@@ -89,7 +89,12 @@ export function acceptStream(server: Server, stream: Duplex, peer: string, role:
     const g = sniffGreeting(buf);
     if (g instanceof ProtocolError) {
       done();
-      return refuse(g.message);
+      // what the peer sent may be anything it typed: its bytes reach the log only with -v
+      const nl = buf.indexOf(0x0a);
+      server.log.event(`conn ${id} (${peer}): bad first line (${nl < 0 ? `${buf.length} bytes, no newline` : `${nl} bytes`}); closed`);
+      server.log.debug(`conn ${id} (${peer}): ${g.message.replace(/^io: /, '')}`);
+      stream.end(`${g.message}\n`);
+      return;
     }
     if (g.kind === 'more') return;
     done();

@@ -164,6 +164,7 @@ export class WsListener {
   private onSocket(ws: WebSocket, req: http.IncomingMessage, role: TokenRole, raw: { kind: 'read' | 'write'; hub: number } | null): void {
     const peer = `ws ${this.peerOf(req)} ${role}`;
     const stream = createWebSocketStream(ws);
+    if (!this.server.admit(stream)) return;
     if (raw === null) return acceptStream(this.server, stream, peer, role);
     const id = this.server.newClientId();
     this.server.log.debug(`conn ${id} (${peer}): raw ${raw.kind} ${raw.hub}`);

@@ -17,6 +17,8 @@ export interface Hello {
   pid: number;
   maxHubs: number;
   bufferBytes: number;
+  /** The largest frame payload the server takes (--max-frame); absent from older servers. */
+  maxFrameBytes?: number;
   pacing: string;
   role: string;
   sessions: { trihub: number; pid: number; pty: boolean; cmd: string; cols: number; rows: number }[];

@@ -27,7 +27,23 @@ export function ensureIoDir(dir: string, opts: { share?: boolean } = {}): void {
   } catch (err) {
     throw new IoError('IO_ERR_IODIR', `io: ${dir}: cannot create: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  const st = lstatSync(dir);
+  const mode = checkIoDir(dir)!;
+  if (opts.share && (mode & 0o010) === 0) chmodSync(dir, mode | 0o010);
+}
+
+/**
+ * Throw IO_ERR_IODIR when IO_DIR is not safe to use; its mode when it is, null
+ * when it does not exist. Clients check it too: a socket in a directory
+ * someone else controls may be theirs.
+ */
+export function checkIoDir(dir: string): number | null {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new IoError('IO_ERR_IODIR', `io: ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
   if (st.isSymbolicLink()) {
     throw new IoError('IO_ERR_IODIR', `io: ${dir}: is a symlink; refusing (remove it, or set IO_DIR to a directory of your own)`);
   }
@@ -42,7 +58,7 @@ export function ensureIoDir(dir: string, opts: { share?: boolean } = {}): void {
   if ((mode & ~0o710) !== 0) {
     throw new IoError('IO_ERR_IODIR', `io: ${dir}: open to others (mode ${mode.toString(8).padStart(4, '0')}); refusing (chmod 700 ${dir})`);
   }
-  if (opts.share && (mode & 0o010) === 0) chmodSync(dir, mode | 0o010);
+  return mode;
 }
 
 /** A session name is one path component of printable characters. */

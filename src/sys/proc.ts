@@ -64,7 +64,7 @@ export function signalGroup(pgid: number, sig: NodeJS.Signals): void {
 }
 
 export function spawnPipes(command: Command): SessionProcess {
-  const argv = command.cmd === null ? ['-i'] : ['-c', command.cmd];
+  const argv = command.cmd === null ? ['-i'] : ['-c', '--', command.cmd];
   const file = command.cmd === null ? defaultShell(command.env) : '/bin/sh';
   const child = spawn(file, argv, { env: command.env, cwd: command.cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new IoError('IO_ERR_SPAWN', `io: ${file}: cannot start`);

@@ -48,7 +48,7 @@ function drainMaster(term: pty.IPty, deliver: (b: Buffer) => void): void {
 
 export function spawnPty(command: Command, size: { cols: number; rows: number }): SessionProcess {
   const file = command.cmd === null ? defaultShell(command.env) : '/bin/sh';
-  const args = command.cmd === null ? [] : ['-c', command.cmd];
+  const args = command.cmd === null ? [] : ['-c', '--', command.cmd];
   let term: pty.IPty;
   try {
     term = pty.spawn(file, args, {
