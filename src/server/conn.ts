@@ -37,6 +37,8 @@ export class Conn implements Client {
   readonly sizes = new Map<number, { cols: number; rows: number }>();
   private pausedBy = 0;
   private isPausedForReplies = false;
+  /** Frames decoded and not yet done (waiting while the client's replies pile up). */
+  private waitingFrames: DecodedFrame[] = [];
   /** This client itself is letting an endpoint go (unsubscribe, leaving): nothing to tell it. */
   private isLettingGo = false;
   /** Data bytes sent and not yet acknowledged, for clients that ack (FLAG_ACKS). */
@@ -54,7 +56,8 @@ export class Conn implements Client {
     wire.onDrain(() => {
       if (this.isPausedForReplies) {
         this.isPausedForReplies = false;
-        if (this.pausedBy === 0) this.wire.resumeInput();
+        this.runFrames();
+        if (this.pausedBy === 0 && !this.isPausedForReplies) this.wire.resumeInput();
       }
       for (const s of this.subs.values()) s.pump.onSinkDrain();
     });
@@ -75,15 +78,23 @@ export class Conn implements Client {
       this.fail(frames.message);
       return;
     }
-    for (const f of frames) {
-      if (this.isClosed) return;
-      this.onFrame(f);
-    }
-    // Replies are bounded like data: a client that sends requests and never
-    // reads the answers is not read from until it does.
-    if (!this.isPausedForReplies && this.wire.queuedBytes() > HIGH_WATER_BYTES) {
-      this.isPausedForReplies = true;
-      this.wire.pauseInput();
+    this.waitingFrames.push(...frames);
+    this.runFrames();
+  }
+
+  /**
+   * Replies are bounded like data: past the high-water mark the frames not
+   * yet done wait here and the client is not read from, until it takes what
+   * it was sent. Requests are small; their replies (status, hNv) need not be.
+   */
+  private runFrames(): void {
+    while (this.waitingFrames.length > 0 && !this.isClosed) {
+      if (this.wire.queuedBytes() > HIGH_WATER_BYTES) {
+        if (!this.isPausedForReplies) this.wire.pauseInput();
+        this.isPausedForReplies = true;
+        return;
+      }
+      this.onFrame(this.waitingFrames.shift()!);
     }
   }
 
