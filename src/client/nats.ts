@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { IoError } from '../core/errors.js';
-import { natsInSubject, natsStream, natsSubject } from '../core/address.js';
+import { natsAuth, natsInSubject, natsStream, natsSubject } from '../core/address.js';
 
 export interface HubFollower {
   data: (bytes: Uint8Array) => void;
@@ -27,44 +27,82 @@ export interface NatsTarget {
 }
 
 export async function natsConnect(t: NatsTarget): Promise<NatsConnection> {
+  const { servers, auth } = natsAuth(t.servers);
   try {
     return await connect({
-      servers: t.servers,
+      servers,
+      ...auth,
       name: `io ${t.name}`,
       timeout: 5000,
       maxReconnectAttempts: -1,
       ...(t.creds ? { authenticator: credsAuthenticator(readFileSync(t.creds)) } : {}),
     });
   } catch (err) {
-    throw new IoError('IO_ERR_NO_SERVER', `io: nats ${t.servers.join(',')}: ${(err as Error).message}`);
+    throw new IoError('IO_ERR_NO_SERVER', `io: nats ${servers.join(',')}: ${(err as Error).message}`);
   }
 }
 
+/** How long one pull waits on the server; its idle heartbeat is half of it. */
+const PULL_EXPIRES_MS = 2000;
+/** How long a JetStream API request (making a consumer) may take before it is tried again. */
+const API_TIMEOUT_MS = 2000;
+/** Heartbeats missed in a row before the consumer is given up and made again. */
+const MISSED_HEARTBEATS_MAX = 2;
+/** Between attempts to make a consumer while the stream has no leader (an election). */
+const RETRY_MS = 500;
+
 /** Follow hub N of a session from its stream; resolves when the stream ends (eof) or the connection closes. */
 export async function followHub(nc: NatsConnection, name: string, hub: number, on: HubFollower): Promise<void> {
-  const js = jetstream(nc);
-  let consumer;
-  try {
-    consumer = await js.consumers.get(natsStream(name), { filter_subjects: natsSubject(name, hub) });
-  } catch (err) {
-    throw new IoError('IO_ERR_NO_SERVER', `io: nats: session ${name}: ${(err as Error).message} (is its server started with --nats?)`);
-  }
-  const messages = await consumer.consume();
+  const js = jetstream(nc, { timeout: API_TIMEOUT_MS });
+  const stream = natsStream(name);
+  const subject = natsSubject(name, hub);
   let expected: number | null = null;
-  for await (const m of messages) {
-    const offset = Number(m.headers?.get('Io-Offset') ?? NaN);
-    const isEof = m.headers?.get('Io-Eof') === '1';
-    if (Number.isFinite(offset)) {
-      if (expected !== null && offset > expected) on.gap(offset - expected);
-      expected = offset + (isEof ? 0 : m.data.length);
+  // The stream sequence to go on from; 0: from the oldest message held.
+  let nextSeq = 0;
+  for (let attempt = 0; !nc.isClosed(); attempt++) {
+    let consumer;
+    try {
+      consumer = await js.consumers.get(stream, { filter_subjects: subject, ...(nextSeq > 0 ? { opt_start_seq: nextSeq } : {}) });
+    } catch (err) {
+      if (attempt === 0) throw new IoError('IO_ERR_NO_SERVER', `io: nats: session ${name}: ${(err as Error).message} (is its server started with --nats?)`);
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+      continue;
     }
-    if (isEof) {
-      on.eof();
-      // the caller closes the connection; awaiting the consumer's own close can hang
-      void messages.close().catch(() => {});
-      return;
+    // An ordered consumer is one replica, on one node. When that node dies the
+    // library asks after the consumer until the node is back, which may be
+    // never: after missed heartbeats we make a new consumer from the next
+    // sequence instead, on a node that is there. A short pull expiry makes
+    // the heartbeat short (half of it), so that takes seconds, not a minute.
+    const messages = await consumer.consume({ expires: PULL_EXPIRES_MS });
+    let isLost = false;
+    void (async () => {
+      for await (const s of messages.status()) {
+        if (s.type === 'heartbeats_missed' && s.count >= MISSED_HEARTBEATS_MAX) {
+          isLost = true;
+          messages.stop();
+          return;
+        }
+      }
+    })().catch(() => {});
+    for await (const m of messages) {
+      nextSeq = m.seq + 1;
+      const offset = Number(m.headers?.get('Io-Offset') ?? NaN);
+      const isEof = m.headers?.get('Io-Eof') === '1';
+      if (Number.isFinite(offset)) {
+        // bytes already given (a publish retried after its ack was lost) are not given twice
+        if (!isEof && expected !== null && offset + m.data.length <= expected) continue;
+        if (expected !== null && offset > expected) on.gap(offset - expected);
+        expected = offset + (isEof ? 0 : m.data.length);
+      }
+      if (isEof) {
+        on.eof();
+        // the caller closes the connection; awaiting the consumer's own close can hang
+        void messages.close().catch(() => {});
+        return;
+      }
+      if (m.data.length > 0) on.data(m.data);
     }
-    if (m.data.length > 0) on.data(m.data);
+    if (!isLost) return;
   }
 }
 

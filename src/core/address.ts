@@ -37,3 +37,23 @@ export function parseNatsTarget(text: string): { servers: string[]; name: string
   if (!m) return null;
   return { servers: m[1]!.split(',').map((s) => `nats://${s}`), name: m[2]!, hub: Number(m[3]) };
 }
+
+/**
+ * User and password (nats://USER:PASS@HOST:PORT) or a token (nats://TOKEN@HOST:PORT)
+ * taken out of NATS URLs, since the client library ignores them there; the
+ * URLs come back without them, fit to log and show in status.
+ */
+export function natsAuth(servers: string[]): { servers: string[]; auth: { user?: string; pass?: string; token?: string } } {
+  let auth: { user?: string; pass?: string; token?: string } = {};
+  const bare = servers.map((url) => {
+    const m = /^(nats|tls):\/\/([^@/]*)@(.*)$/.exec(url);
+    if (!m) return url;
+    const cred = m[2]!;
+    const colon = cred.indexOf(':');
+    if (Object.keys(auth).length === 0) {
+      auth = colon >= 0 ? { user: decodeURIComponent(cred.slice(0, colon)), pass: decodeURIComponent(cred.slice(colon + 1)) } : { token: decodeURIComponent(cred) };
+    }
+    return `${m[1]}://${m[3]}`;
+  });
+  return { servers: bare, auth };
+}

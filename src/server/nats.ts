@@ -15,16 +15,22 @@
 
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { IoError } from '../core/errors.js';
-import { natsStream, natsSubject, natsInSubject } from '../core/address.js';
+import { natsAuth, natsStream, natsSubject, natsInSubject } from '../core/address.js';
 import type { Server } from './server.js';
 
-/** Bytes published and not yet confirmed by a flush: past this, new output is dropped and counted. */
+/** Bytes queued and not yet stored by the stream: past this, new output is dropped and counted. */
 export const NATS_QUEUE_MAX_BYTES = 4 * 1024 * 1024;
-/** Confirm delivery (a flush round trip) after this many bytes. */
-const FLUSH_EVERY_BYTES = 256 * 1024;
+/** The most one message carries: queued bytes of one hub are sent together up to this. */
+const MESSAGE_MAX_BYTES = 256 * 1024;
+/** How long to wait for the stream's ack before sending the same message again. */
+const ACK_TIMEOUT_MS = 2000;
+/** Between attempts while the stream cannot take a message (no leader, disconnected). */
+const RETRY_MS = 250;
 const CONNECT_TIMEOUT_MS = 5000;
+/** How long close() waits for the queue to reach the stream. */
+const CLOSE_GRACE_MS = 2000;
 /** The body of the end-of-stream message; readers know it by its Io-Eof header, not by this. */
 export const EOF_PAYLOAD = new TextEncoder().encode('eof');
 
@@ -38,6 +44,15 @@ export interface NatsOptions {
   replicas: number;
 }
 
+/** Output of one hub waiting for the stream: contiguous bytes from offset, or its end. */
+interface Pending {
+  subject: string;
+  offset: number;
+  chunks: Uint8Array[];
+  bytes: number;
+  eof: boolean;
+}
+
 export class NatsBridge {
   private readonly server: Server;
   private readonly opts: NatsOptions;
@@ -46,15 +61,23 @@ export class NatsBridge {
   private publishedBytes = 0;
   private droppedBytes = 0;
   private droppedLogged = 0;
-  private unflushedBytes = 0;
-  private sinceFlush = 0;
+  private js: JetStreamClient | null = null;
+  private readonly queue: Pending[] = [];
+  private queuedBytes = 0;
+  private isSending = false;
+  private isClosed = false;
   private logTimer: NodeJS.Timeout | null = null;
   private sub: Subscription | null = null;
   private readonly closers: (() => void)[] = [];
 
+  private readonly auth: { user?: string; pass?: string; token?: string };
+
   constructor(server: Server, opts: NatsOptions) {
     this.server = server;
-    this.opts = opts;
+    // credentials in the URLs go to connect(), never to the log or status
+    const { servers, auth } = natsAuth(opts.servers);
+    this.opts = { ...opts, servers };
+    this.auth = auth;
   }
 
   /** Connect, make the stream, start mirroring. Rejects with one line when NATS or JetStream is not there. */
@@ -67,6 +90,7 @@ export class NatsBridge {
         timeout: CONNECT_TIMEOUT_MS,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
+        ...this.auth,
         ...(this.opts.creds ? { authenticator: credsAuthenticator(readFileSync(this.opts.creds)) } : {}),
       });
     } catch (err) {
@@ -74,26 +98,14 @@ export class NatsBridge {
     }
     const nc = this.nc;
     try {
-      const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
-      const config = {
-        name: natsStream(this.server.name),
-        subjects: [`io.${this.server.name}.hub.>`],
-        max_bytes: this.server.hubs.bufferBytes * this.server.hubs.maxHubs,
-        discard: 'old' as const,
-        num_replicas: this.opts.replicas,
-      };
-      try {
-        await jsm.streams.info(config.name);
-        await jsm.streams.update(config.name, config);
-      } catch {
-        await jsm.streams.add(config);
-      }
+      await this.ensureStream(nc);
     } catch (err) {
       await nc.close();
       const text = (err as Error).message;
-      const why = /jetstream not enabled|503|no responders/i.test(text) ? 'JetStream is not enabled there (start nats-server with -js)' : text;
+      const why = /jetstream (is )?not enabled|503|no responders/i.test(text) ? 'JetStream is not enabled there (start nats-server with -js)' : text;
       throw new IoError('IO_ERR_NO_SERVER', `io: nats ${where}: ${why}`);
     }
+    this.js = jetstream(nc, { timeout: ACK_TIMEOUT_MS });
     this.state = 'connected';
     void this.watchStatus(nc);
     for (const n of this.opts.hubs) this.mirror(n);
@@ -102,16 +114,38 @@ export class NatsBridge {
     this.server.log.event(`nats: mirroring hubs ${this.opts.hubs.join(',')} to ${where} (stream ${natsStream(this.server.name)})${this.opts.write ? ', writes from io.' + this.server.name + '.in.N' : ''}`);
   }
 
+  /** Make the stream, or bring its config up to date. */
+  private async ensureStream(nc: NatsConnection): Promise<void> {
+    const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
+    const config = {
+      name: natsStream(this.server.name),
+      subjects: [`io.${this.server.name}.hub.>`],
+      max_bytes: this.server.hubs.bufferBytes * this.server.hubs.maxHubs,
+      discard: 'old' as const,
+      num_replicas: this.opts.replicas,
+    };
+    try {
+      await jsm.streams.info(config.name);
+      await jsm.streams.update(config.name, config);
+    } catch {
+      await jsm.streams.add(config);
+    }
+  }
+
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
+      const was = this.state;
       if (s.type === 'disconnect') this.state = 'disconnected';
       else if (s.type === 'reconnecting') this.state = 'reconnecting';
       else if (s.type === 'reconnect') {
         this.state = 'connected';
         this.server.log.event(`nats: reconnected (dropped ${this.droppedBytes} bytes in all)`);
+        // a server that came back without its store has no stream: make it again
+        this.ensureStream(nc).catch((err: Error) => this.server.log.event(`nats: stream ${natsStream(this.server.name)}: ${err.message}`));
       } else if (s.type === 'close') this.state = 'closed';
       else continue;
-      if (s.type !== 'reconnect') this.server.log.event(`nats: ${this.state}`);
+      // a state, not every attempt: NATS down retries twice a second
+      if (s.type !== 'reconnect' && this.state !== was) this.server.log.event(`nats: ${this.state}`);
     }
   }
 
@@ -137,31 +171,65 @@ export class NatsBridge {
     this.closers.push(() => got.endpoint.free());
   }
 
+  /**
+   * Queue output for the stream; it never waits. What the queue cannot hold
+   * is dropped and counted, and the next message's Io-Offset shows readers
+   * the gap.
+   */
   private publish(subject: string, bytes: Uint8Array, offset: number, eof: boolean): void {
-    const nc = this.nc;
-    if (!nc || this.state !== 'connected' || this.unflushedBytes > NATS_QUEUE_MAX_BYTES) {
+    if (!eof && this.queuedBytes + bytes.length > NATS_QUEUE_MAX_BYTES) {
       this.droppedBytes += bytes.length;
       return;
     }
-    const h = headers();
-    h.set('Io-Offset', String(offset));
-    if (eof) {
-      h.set('Io-Eof', '1');
-      nc.publish(subject, bytes, { headers: h });
-      void nc.flush().catch(() => {});
-      return;
+    const last = this.queue[this.queue.length - 1];
+    // Not the head while it is being sent: its message must stay the same for a retry.
+    const canJoin = last && (!this.isSending || this.queue.length > 1) && !eof && !last.eof && last.subject === subject && last.offset + last.bytes === offset && last.bytes + bytes.length <= MESSAGE_MAX_BYTES;
+    if (canJoin) {
+      last.chunks.push(bytes);
+      last.bytes += bytes.length;
+    } else {
+      this.queue.push({ subject, offset, chunks: [bytes], bytes: bytes.length, eof });
     }
-    nc.publish(subject, bytes, { headers: h });
-    this.publishedBytes += bytes.length;
-    this.unflushedBytes += bytes.length;
-    this.sinceFlush += bytes.length;
-    if (this.sinceFlush >= FLUSH_EVERY_BYTES) {
-      const amount = this.sinceFlush;
-      this.sinceFlush = 0;
-      nc.flush().then(
-        () => (this.unflushedBytes -= amount),
-        () => (this.unflushedBytes -= amount),
-      );
+    if (!eof) this.queuedBytes += bytes.length;
+    void this.send();
+  }
+
+  /**
+   * Send the queue in order, one message at a time, each until the stream
+   * acks it. A message whose ack does not come (a leader election, a
+   * reconnect) is sent again with the same Nats-Msg-Id, so the stream keeps
+   * it once, and nothing behind it overtakes it.
+   */
+  private async send(): Promise<void> {
+    if (this.isSending) return;
+    this.isSending = true;
+    try {
+      while (!this.isClosed && this.queue.length > 0) {
+        const head = this.queue[0]!;
+        const js = this.js;
+        if (!js || this.state !== 'connected') {
+          await sleep(RETRY_MS);
+          continue;
+        }
+        const h = headers();
+        h.set('Io-Offset', String(head.offset));
+        if (head.eof) h.set('Io-Eof', '1');
+        const payload = head.chunks.length === 1 ? head.chunks[0]! : Buffer.concat(head.chunks);
+        head.chunks = [payload];
+        try {
+          await js.publish(head.subject, payload, { headers: h, msgID: `${head.subject}@${head.offset}${head.eof ? '.eof' : ''}`, timeout: ACK_TIMEOUT_MS });
+        } catch {
+          await sleep(RETRY_MS);
+          continue;
+        }
+        this.queue.shift();
+        if (!head.eof) {
+          this.queuedBytes -= head.bytes;
+          this.publishedBytes += head.bytes;
+        }
+      }
+    } finally {
+      this.isSending = false;
     }
   }
 
@@ -194,13 +262,18 @@ export class NatsBridge {
 
   /** For status: the bridge's state, lag and drops. */
   status(): { state: string; servers: string[]; hubs: number[]; publishedBytes: number; unflushedBytes: number; droppedBytes: number } {
-    return { state: this.state, servers: this.opts.servers, hubs: this.opts.hubs, publishedBytes: this.publishedBytes, unflushedBytes: this.unflushedBytes, droppedBytes: this.droppedBytes };
+    return { state: this.state, servers: this.opts.servers, hubs: this.opts.hubs, publishedBytes: this.publishedBytes, unflushedBytes: this.queuedBytes, droppedBytes: this.droppedBytes };
   }
 
   async close(): Promise<void> {
     if (this.logTimer) clearInterval(this.logTimer);
-    this.logDrops();
     for (const close of this.closers.splice(0)) close();
+    // what is queued (the end of stream with it) gets a moment to reach the stream
+    const until = Date.now() + CLOSE_GRACE_MS;
+    while (this.queue.length > 0 && this.state === 'connected' && Date.now() < until) await sleep(10);
+    this.isClosed = true;
+    this.droppedBytes += this.queuedBytes;
+    this.logDrops();
     this.sub?.unsubscribe();
     const nc = this.nc;
     this.nc = null;
@@ -212,4 +285,8 @@ export class NatsBridge {
       }
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

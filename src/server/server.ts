@@ -424,7 +424,7 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
     // The bridge's outputs join before the session's first byte, so nothing it says is missed.
     await server.startNats();
   } catch (err) {
-    await server.quit(`nats: ${(err as Error).message}`);
+    await server.quit((err as Error).message.replace(/^io: /, ''));
     throw err;
   }
   if (!opts.noSession) {
