@@ -318,3 +318,29 @@ export async function within<T>(p: Promise<T>, timeoutMs: number, what: () => st
     clearTimeout(timer);
   }
 }
+
+/** total bytes of a counter: word i (at offset 4i) holds i, so any piece says where it came from. */
+export function counterStream(totalBytes: number): Buffer {
+  const b = Buffer.allocUnsafe(totalBytes);
+  for (let i = 0; i * 4 < totalBytes; i++) b.writeUInt32BE(i, i * 4);
+  return b;
+}
+
+export function chunksOf(stream: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off < stream.length; off += size) out.push(stream.subarray(off, off + size));
+  return out;
+}
+
+/** Everything the server sends on a connection until it closes it. */
+export function collectUntilClose(s: net.Socket, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const timer = setTimeout(() => reject(new Error(`no close in ${timeoutMs} ms; got ${Buffer.concat(parts).toString('latin1')}`)), timeoutMs);
+    s.on('data', (b: Buffer) => parts.push(b));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(parts));
+    });
+  });
+}

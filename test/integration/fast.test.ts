@@ -16,24 +16,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/client.js';
 import { useScope } from '../helpers/scope.js';
-import { framed, hubLine, rawCtl, RawReader, rawWrite, sha256, startIosrv } from '../helpers/server.js';
+import { chunksOf, counterStream, framed, hubLine, rawCtl, RawReader, rawWrite, sha256, startIosrv } from '../helpers/server.js';
 import { waitFor } from '../helpers/until.js';
 
 const RING_BYTES = 64 * 1024;
 const CHUNK_BYTES = 16 * 1024;
 
-/** total bytes of the counter pattern: word i (at offset 4i) holds i. */
-function counterStream(totalBytes: number): Buffer {
-  const b = Buffer.allocUnsafe(totalBytes);
-  for (let i = 0; i * 4 < totalBytes; i++) b.writeUInt32BE(i, i * 4);
-  return b;
-}
 
-function chunksOf(stream: Buffer, size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let off = 0; off < stream.length; off += size) out.push(stream.subarray(off, off + size));
-  return out;
-}
 
 /** A framed reader of hub 1 that checks every chunk against the stream as it comes. */
 interface Checked {

@@ -27,7 +27,7 @@ import { attach } from '../../src/client/connect.js';
 import { binPath, runIo, spawnIo } from '../helpers/bin.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope, type Scope } from '../helpers/scope.js';
-import { exitOf, fdCount, framed, hubLine, isGone, procState, rawConnect, rawCtl, RawReader, rawWrite, randomStream, sessionPid, settledFdCount, sha256, startIosrv, type IoServer } from '../helpers/server.js';
+import { chunksOf, counterStream, exitOf, fdCount, framed, hubLine, type IoServer, isGone, procState, randomStream, rawConnect, rawCtl, RawReader, rawWrite, sessionPid, settledFdCount, sha256, startIosrv } from '../helpers/server.js';
 import { waitFor } from '../helpers/until.js';
 import { encodeFrameJoined, Frame, HEADER_BYTES } from '../../src/core/frame.js';
 
@@ -146,18 +146,7 @@ describe('killed processes', () => {
   });
 });
 
-/** total bytes of a counter: word i (at offset 4i) holds i, so any piece says where it came from. */
-function counterStream(totalBytes: number): Buffer {
-  const b = Buffer.allocUnsafe(totalBytes);
-  for (let i = 0; i * 4 < totalBytes; i++) b.writeUInt32BE(i, i * 4);
-  return b;
-}
 
-function chunksOf(stream: Buffer, size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let off = 0; off < stream.length; off += size) out.push(stream.subarray(off, off + size));
-  return out;
-}
 
 /** A framed reader of hub 1 that checks each chunk against the stream at the offset its data and gaps put it. */
 function checked(client: Client, stream: Buffer): { pos: number; received: number; lost: number; gaps: number; bad: string | null } {

@@ -22,7 +22,7 @@ import { attach } from '../../src/client/connect.js';
 import { binPath } from '../helpers/bin.js';
 import { envIn } from '../helpers/iodir.js';
 import { useScope, type Scope } from '../helpers/scope.js';
-import { exitOf, fdCount, framed, settledFdCount, hubLine, randomStream, rawConnect, rawCtl, RawReader, rawWrite, startIosrv, within, type IoServer } from '../helpers/server.js';
+import { collectUntilClose, exitOf, fdCount, framed, hubLine, type IoServer, randomStream, rawConnect, rawCtl, RawReader, rawWrite, settledFdCount, startIosrv, within } from '../helpers/server.js';
 import { waitFor } from '../helpers/until.js';
 
 /** A child we own: killed on cleanup if the test did not. */
@@ -34,18 +34,6 @@ function child(scope: Scope, file: string, args: string[], env: NodeJS.ProcessEn
   return c;
 }
 
-/** Everything the server sends on a connection until it closes it. */
-function collectUntilClose(s: net.Socket, timeoutMs = 5000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    const timer = setTimeout(() => reject(new Error(`no close in ${timeoutMs} ms; got ${Buffer.concat(parts).toString('latin1')}`)), timeoutMs);
-    s.on('data', (b: Buffer) => parts.push(b));
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(parts));
-    });
-  });
-}
 
 /** Frames a framed connection got, after the `IO 1` line. */
 function framesOf(bytes: Buffer): { line: string; frames: DecodedFrame[] } {

@@ -25,23 +25,11 @@ import { encodeFrameJoined, Frame, FrameDecoder, type DecodedFrame } from '../..
 import { runIo } from '../helpers/bin.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope, type Scope } from '../helpers/scope.js';
-import { fdCount, framed, hubLine, rawConnect, rawCtl, RawReader, settledFdCount, startIosrv, type IoServer } from '../helpers/server.js';
+import { collectUntilClose, fdCount, framed, hubLine, type IoServer, rawConnect, rawCtl, RawReader, settledFdCount, startIosrv } from '../helpers/server.js';
 import { waitFor } from '../helpers/until.js';
 
 const scope = useScope();
 
-/** Everything the server sends on a connection until it closes it. */
-function collectUntilClose(s: net.Socket, timeoutMs = 5000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    const timer = setTimeout(() => reject(new Error(`no close in ${timeoutMs} ms; got ${Buffer.concat(parts).toString('latin1')}`)), timeoutMs);
-    s.on('data', (b: Buffer) => parts.push(b));
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(parts));
-    });
-  });
-}
 
 /** A connected socket, destroyed on cleanup. */
 async function connect(s: Scope, sock: string): Promise<net.Socket> {

@@ -18,18 +18,8 @@ import { parseListen, parseWsTarget } from '../../src/core/address.js';
 import { CtlError, IoError } from '../../src/core/errors.js';
 import { ROLES, TOKEN_MAX_CHARS, TOKEN_MIN_CHARS, parseTokenFile } from '../../src/core/tokens.js';
 import { parseWord } from '../../src/core/words.js';
+import { TIMEOUT_MS, check, params } from '../helpers/fuzz.js';
 
-const RUNS = Number(process.env['IO_FUZZ_RUNS']) || 10_000;
-const SEED = process.env['IO_FUZZ_SEED'] === undefined ? undefined : Number(process.env['IO_FUZZ_SEED']);
-function params<T>(share = 1): fc.Parameters<T> {
-  return { numRuns: Math.max(1, Math.round(RUNS * share)), ...(SEED === undefined ? {} : { seed: SEED }) };
-}
-const TIMEOUT_MS = Math.max(10_000, RUNS * 3);
-
-/** A cheap assertion for the hot loops. */
-function check(ok: boolean, what: string): asserts ok {
-  if (!ok) throw new Error(what);
-}
 
 /** The one-line `io: …` shape every user-facing error has. */
 function checkMessage(message: string, input: string): void {

@@ -14,20 +14,8 @@ import { CTL_MAX_BYTES, PACE_MAX_MS, SIGNALS, parseCtl, type CtlCommand } from '
 import { CtlError, ProtocolError } from '../../src/core/errors.js';
 import { Frame, FrameDecoder, HEADER_BYTES, encodeFrameJoined, type DecodedFrame, type FrameType } from '../../src/core/frame.js';
 import { FIRST_LINE_MAX_BYTES, sniffGreeting } from '../../src/core/greeting.js';
+import { TIMEOUT_MS, check, params } from '../helpers/fuzz.js';
 
-const RUNS = Number(process.env['IO_FUZZ_RUNS']) || 10_000;
-const SEED = process.env['IO_FUZZ_SEED'] === undefined ? undefined : Number(process.env['IO_FUZZ_SEED']);
-/** fast-check parameters for a property worth `share` of the runs. */
-function params<T>(share = 1): fc.Parameters<T> {
-  return { numRuns: Math.max(1, Math.round(RUNS * share)), ...(SEED === undefined ? {} : { seed: SEED }) };
-}
-/** Room for `npm run fuzz`: the unit project's 10 s is for the default runs. */
-const TIMEOUT_MS = Math.max(10_000, RUNS * 3);
-
-/** A cheap assertion for the hot loops (vitest's expect costs more than the code under test). */
-function check(ok: boolean, what: string): asserts ok {
-  if (!ok) throw new Error(what);
-}
 
 const MAX_HUBS = 64;
 const PLAIN = ['fear', 'calm', 'quit', 'debug', 'shutup', 'trunc', 'notrunc', 'status'];
