@@ -18,6 +18,7 @@ export class Feeder {
   private readonly source: FeedSource;
   private queue: Buffer[] = [];
   private isPaused = false;
+  private isFlushing = false;
   /** What to do once the queue is in: end the hub (the source ended) or just let go (an input left). */
   private onDrained: (() => void) | null = null;
   private offRoom: (() => void) | null = null;
@@ -29,12 +30,9 @@ export class Feeder {
 
   /** Bytes from the source. */
   push(bytes: Buffer): void {
-    if (this.queue.length > 0) {
-      this.queue.push(bytes);
-      return;
-    }
-    const taken = this.hub.write(bytes);
-    if (taken < bytes.length) this.wait(bytes.subarray(taken));
+    if (bytes.length === 0) return;
+    this.queue.push(bytes);
+    if (this.queue.length === 1) this.flush();
   }
 
   /** The source is done: end the hub once what waits here is in. */
@@ -67,24 +65,37 @@ export class Feeder {
     fn();
   }
 
-  private wait(rest: Buffer): void {
-    this.queue.push(rest);
-    if (!this.isPaused) {
-      this.isPaused = true;
-      this.source.pause();
-    }
-    this.offRoom ??= this.hub.onRoom(() => this.onHubRoom());
-  }
-
-  private onHubRoom(): void {
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
-      const taken = this.hub.write(head);
-      if (taken < head.length) {
-        this.queue[0] = head.subarray(taken);
-        return;
+  /**
+   * Write what waits until it is all in or the hub takes nothing. A write
+   * runs the hub's readers (its data listeners); a reader that takes frees
+   * room and fires 'room' from inside that very write. So 'room' landing
+   * while we write is ignored (this loop sees the room itself), and we wait
+   * only after a write that took nothing: that write set the hub waiting and
+   * ran no reader, so the next reader that moves fires 'room' to us.
+   */
+  private flush(): void {
+    if (this.isFlushing) return;
+    this.isFlushing = true;
+    const queue = this.queue;
+    try {
+      while (queue.length > 0) {
+        const head = queue[0]!;
+        const taken = this.hub.write(head);
+        if (queue !== this.queue) return; // closed from inside the write (a reader's listener killed this input)
+        if (taken === head.length) queue.shift();
+        else if (taken > 0) queue[0] = head.subarray(taken);
+        else break;
       }
-      this.queue.shift();
+    } finally {
+      this.isFlushing = false;
+    }
+    if (queue.length > 0) {
+      this.offRoom ??= this.hub.onRoom(() => this.flush());
+      if (!this.isPaused) {
+        this.isPaused = true;
+        this.source.pause();
+      }
+      return;
     }
     this.offRoom?.();
     this.offRoom = null;

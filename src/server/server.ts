@@ -30,8 +30,8 @@ import { WindowSizes } from './sizes.js';
 import { acceptStream } from './unix.js';
 import type { Role } from './wire.js';
 import { Tokens } from './tokens.js';
-import { WsListener, type ListenOptions } from './websocket.js';
-import { NatsBridge } from './nats.js';
+import type { ListenOptions, WsListener } from './websocket.js';
+import type { NatsBridge } from './nats.js';
 import type { Log } from './log.js';
 import type { ServerOptions } from './options.js';
 
@@ -272,6 +272,9 @@ export class Server {
   async listen(): Promise<void> {
     ensureIoDir(this.opts.ioDir, { share: this.opts.share });
     if (this.opts.noListen) return;
+    // Loaded only with --listen (before the socket answers, so nothing waits on it later):
+    // ws, http and https: with the NATS client below, 10 MB of an idle server's 65 MB RSS.
+    const Listener = this.opts.listen ? (await import('./websocket.js')).WsListener : null;
     const path = socketPath(this.opts.ioDir, this.name);
     const { server, removedStale } = await listenUnix(path, this.name, (s) => this.accept(s), { share: this.opts.share });
     // accept() failing (EMFILE: out of file descriptors) is an 'error' on the listener: the
@@ -281,12 +284,14 @@ export class Server {
     if (this.opts.stallTimeoutMs > 0) this.stallTimer = setInterval(() => this.dropStalled(), STALL_CHECK_MS).unref();
     this.socketFile = path;
     if (removedStale) this.log.event(`removed a stale socket at ${path}`);
-    if (this.opts.listen) await this.listenWs(this.opts.listen);
+    if (this.opts.listen && Listener) await this.listenWs(this.opts.listen, Listener);
   }
 
   /** Start mirroring hubs to NATS; called once the default session is wired, so its first bytes go too. */
   async startNats(): Promise<void> {
     if (!this.opts.nats) return;
+    // Loaded only when asked for, as the WebSocket listener is: they are much of an idle server's RSS.
+    const { NatsBridge } = await import('./nats.js');
     const bridge = new NatsBridge(this, this.opts.nats);
     await bridge.start();
     this.nats = bridge;
@@ -339,10 +344,10 @@ export class Server {
     }
   }
 
-  private async listenWs(l: ListenOptions): Promise<void> {
+  private async listenWs(l: ListenOptions, Listener: typeof WsListener): Promise<void> {
     try {
       this.tokens = new Tokens(join(this.opts.ioDir, `${this.name}.token`), this.opts.tokenFile);
-      this.ws = new WsListener(this, l);
+      this.ws = new Listener(this, l);
       this.wsAddress = await this.ws.listen(l.host, l.port);
       this.tls = this.ws.isTls;
     } catch (err) {

@@ -5,6 +5,8 @@
 // alternate screen and the modes a full-screen program set switched off.
 // restore() is idempotent and also runs on process 'exit'.
 
+import { rawOutput } from '../sys/proc.js';
+
 export type TtyIn = NodeJS.ReadableStream & { isTTY?: boolean | undefined; setRawMode?: ((on: boolean) => unknown) | undefined };
 export type TtyOut = NodeJS.WritableStream & { isTTY?: boolean | undefined; columns?: number | undefined; rows?: number | undefined };
 
@@ -39,6 +41,9 @@ export class Terminal {
   setRaw(on: boolean): void {
     if (!this.isTTY || this.isRaw === on) return;
     this.input.setRawMode!(on);
+    // A pty session's bytes are a terminal's already: pass them through, as dtach does.
+    const fd = (this.input as { fd?: unknown }).fd;
+    if (on && typeof fd === 'number') rawOutput(fd);
     this.isRaw = on;
     if (on) this.hasScreenModes = true;
   }

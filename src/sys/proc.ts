@@ -7,7 +7,7 @@
 //
 // Not here: hubs (server/session.ts wires them).
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { IoError } from '../core/errors.js';
 
@@ -97,4 +97,16 @@ export function spawnPipes(command: Command): SessionProcess {
       if (!exited) signalGroup(pid, sig);
     },
   };
+}
+
+/**
+ * Output processing off on the terminal at fd (stty -opost), after raw mode.
+ * libuv's raw mode leaves OPOST on and forces ONLCR, so the kernel turns each
+ * \n of a pty session's output (already \r\n) into \r\r\n and writes each
+ * line to the pty in pieces. dtach and tmux switch OPOST off. setRawMode(false)
+ * restores the termios saved before raw mode, OPOST included; synchronous, so
+ * it cannot land after that.
+ */
+export function rawOutput(fd: number): void {
+  spawnSync('stty', ['-opost'], { stdio: [fd, 'ignore', 'ignore'] });
 }

@@ -12,7 +12,7 @@
 // So the destroy is wrapped: first everything still readable is read and
 // handed on (at most a stream buffer and the kernel's pty buffer).
 
-import { readSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as pty from 'node-pty';
 import { IoError } from '../core/errors.js';
@@ -22,6 +22,24 @@ import { defaultShell, foregroundGroup, signalGroup, type Command, type SessionP
 interface PtyInternals {
   _fd?: number;
   _socket?: { destroy(err?: Error): unknown; read(): Buffer | null; destroyed: boolean };
+  _writeStream?: { _writeQueue?: unknown[] };
+}
+
+/**
+ * Write to the master now, as much as it takes; node-pty gets the rest.
+ * node-pty 1.1 writes with fs.write, a round trip through libuv's thread pool
+ * for every keystroke. The master is non-blocking: writeSync takes what fits
+ * and throws EAGAIN for the rest. Only while node-pty's own queue is empty,
+ * or these bytes would pass the ones waiting there.
+ */
+function writeNow(term: pty.IPty, bytes: Buffer): Buffer {
+  const { _fd: fd, _writeStream: ws } = term as unknown as PtyInternals;
+  if (typeof fd !== 'number' || !Array.isArray(ws?._writeQueue) || ws._writeQueue.length !== 0) return bytes;
+  try {
+    return bytes.subarray(writeSync(fd, bytes));
+  } catch {
+    return bytes; // EAGAIN: the pty is full; node-pty queues it and retries
+  }
 }
 
 /** Read what the master still holds, without waiting: the stream's buffer, then the kernel's. */
@@ -91,7 +109,9 @@ export function spawnPty(command: Command, size: { cols: number; rows: number })
       });
     },
     write: (bytes) => {
-      if (!exited) term.write(bytes);
+      if (exited) return true;
+      const rest = writeNow(term, bytes);
+      if (rest.length > 0) term.write(rest);
       return true;
     },
     onDrain: () => {},
