@@ -42,6 +42,9 @@ export class Client {
     this.decoder = decoder;
     socket.on('data', (b: Buffer) => this.onSocketData(b));
     socket.on('close', () => this.onSocketClose());
+    // The server finished its side: it has gone. A WebSocket stream says so only
+    // with 'end' (its writable side stays open), so close ours too.
+    socket.on('end', () => socket.destroy());
     socket.on('error', () => {});
     socket.resume();
     setImmediate(() => early.forEach((f) => this.onFrame(f)));

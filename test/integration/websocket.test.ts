@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { attach } from '../../src/client/connect.js';
-import { tmpIoDir } from '../helpers/iodir.js';
+import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope, type Scope } from '../helpers/scope.js';
-import { RawReader, startIosrv, framed, type IoServer } from '../helpers/server.js';
+import { RawReader, framed, isGone, rawCtl, startIosrv, type IoServer } from '../helpers/server.js';
+import { spawnIo } from '../helpers/bin.js';
 import { waitFor } from '../helpers/until.js';
 
 const scope = useScope();
@@ -133,6 +134,17 @@ describe('websocket listener', () => {
     client.subscribe(1);
     client.write(0, Buffer.from('over tls\n'));
     await waitFor(() => text.includes('over tls'), { what: 'echo over wss' });
+  });
+
+  it('a host process attached over ws (here, local N) leaves when the server quits', async () => {
+    const { srv, base, token } = await startWs(scope);
+    // what `io ws://… here` starts: `io host URL N`, its token in the environment
+    spawnIo(scope, 'io', ['host', base, '3'], envIn(srv.dir, { IO_TOKEN: token, SHELL: '/bin/sh' }));
+    const host = await waitFor(async () => /^trihub 3: host pid (\d+)/m.exec(await rawCtl(srv.sock, 'status')), { what: 'the host on trihub 3' });
+    const shellPid = Number(host[1]);
+    await rawCtl(srv.sock, 'quit');
+    await srv.exited;
+    await waitFor(() => isGone(shellPid), { what: `the host's shell ${shellPid} to end` });
   });
 
   it('serves the page and its scripts without a token, and nothing else', async () => {
