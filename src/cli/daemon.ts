@@ -8,12 +8,22 @@
 // live and says so; that io then simply attaches.
 
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IoError } from '../core/errors.js';
 
 const READY_TIMEOUT_MS = 10_000;
+
+/**
+ * The started side of that pipe: its one line, written synchronously so an
+ * exit right after it loses nothing. Without a fd (run by hand), nothing.
+ */
+export function readyLine(fd: number | undefined): (line: string) => void {
+  return (line) => {
+    if (fd !== undefined) writeSync(fd, `${line}\n`);
+  };
+}
 
 /** Start `iosrv ARGS NAME` in the background; resolves once it listens, with what its ready line added (its ws:// address). */
 export function startInBackground(name: string, serverArgs: string[], logFile: string | null): Promise<string> {

@@ -10,7 +10,7 @@
 
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { attach, type AttachOptions } from '../client/connect.js';
 import { parseNatsTarget, parseWsTarget } from '../core/address.js';
 import type { NatsTarget } from '../client/nats.js';
@@ -21,7 +21,7 @@ import { UsageError, IoError } from '../core/errors.js';
 import { SLOW_PACE_MS, START_WORDS, type StartWord } from '../core/words.js';
 import { checkIoDir, checkName, ensureIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { probeSocket } from '../sys/socket.js';
-import { startHost, startInBackground } from './daemon.js';
+import { readyLine, startHost, startInBackground } from './daemon.js';
 import { VERSION, runMain } from './main.js';
 import { addServerFlags, checkServerFlags, nameAfterLogFlag, usageOutput, type ServerFlags } from './options.js';
 
@@ -370,9 +370,7 @@ async function kill(name: string): Promise<void> {
 }
 
 async function host(name: string, trihub: number, readyFd: number | undefined): Promise<void> {
-  const ready = (line: string): void => {
-    if (readyFd !== undefined) writeSync(readyFd, `${line}\n`);
-  };
+  const ready = readyLine(readyFd);
   let client: Client;
   try {
     client = await attach(name, attachOpts());

@@ -6,13 +6,14 @@
 // With readyFd (io starting us in the background), one line on that fd says
 // `ready` or the error, so the starter can report it and return.
 
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Log, fileSink, streamSink } from '../server/log.js';
 import { startServer } from '../server/server.js';
 import { resolveIoDir } from '../sys/iodir.js';
 import { checkServerFlags, type ServerFlags } from './options.js';
+import { readyLine } from './daemon.js';
 
 export interface ServeMode {
   console: boolean;
@@ -28,10 +29,7 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   const logFile = flags.l === true ? join(ioDir, `${name}.log`) : typeof flags.l === 'string' ? flags.l : null;
   const sink = logFile ? fileSink(logFile) : mode.console || mode.readyFd === undefined ? streamSink(process.stderr) : null;
   const log = new Log(sink, flags.v ?? false);
-  // The starter waits on this fd for one line; written synchronously so an exit right after loses nothing.
-  const ready = (line: string): void => {
-    if (mode.readyFd !== undefined) writeSync(mode.readyFd, `${line}\n`);
-  };
+  const ready = readyLine(mode.readyFd);
   let server;
   try {
     server = await startServer({

@@ -374,18 +374,14 @@ export class Server {
     this.removeSocket();
     this.ws?.close();
     this.tokens?.remove();
-    const exited = (): Promise<void> => new Promise((resolve) => {
-      const check = (): void => (this.sessions.size === 0 ? resolve() : void setTimeout(check, 10));
-      check();
-    });
+    const exited = (): boolean => this.sessions.size === 0;
     for (const s of this.sessions.values()) signalGroup(s.pid, 'SIGHUP');
-    const timedOut = await Promise.race([exited().then(() => false), sleep(GRACE_MS).then(() => true)]);
-    if (timedOut) {
+    if (!(await waitUntil(exited, GRACE_MS))) {
       for (const s of this.sessions.values()) {
         this.log.event(`session on trihub ${s.trihub} (pid ${s.pid}) ignored HUP; KILL`);
         signalGroup(s.pid, 'SIGKILL');
       }
-      await Promise.race([exited(), sleep(GRACE_MS)]);
+      await waitUntil(exited, GRACE_MS);
     }
     await this.nats?.close();
     for (const c of [...this.clients]) c.close(`server quit (${reason})`);
@@ -393,16 +389,9 @@ export class Server {
     // exit under it. Each closing wire flushes, and drops a peer whose queue
     // stops moving, so this ends; DRAIN_MAX_MS bounds a reader that crawls.
     for (const s of this.sockets) if (!s.writableEnded) s.destroy(); // no first line yet: nothing of theirs to flush
-    await Promise.race([this.socketsClosed(), sleep(DRAIN_MAX_MS)]);
+    await waitUntil(() => this.sockets.size === 0, DRAIN_MAX_MS);
     this.log.event('stopped');
     this.resolveDone();
-  }
-
-  private socketsClosed(): Promise<void> {
-    return new Promise((resolve) => {
-      const check = (): void => (this.sockets.size === 0 ? resolve() : void setTimeout(check, 10));
-      check();
-    });
   }
 
   private removeSocket(): void {
@@ -416,8 +405,17 @@ export class Server {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** Resolves true once cond() holds (checked every 10 ms), or false after maxMs. */
+function waitUntil(cond: () => boolean, maxMs: number): Promise<boolean> {
+  const deadline = Date.now() + maxMs;
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (cond()) resolve(true);
+      else if (Date.now() >= deadline) resolve(false);
+      else setTimeout(check, 10);
+    };
+    check();
+  });
 }
 
 /** Start a server: listening, with its default session, when the promise resolves. */
