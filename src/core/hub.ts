@@ -194,6 +194,11 @@ export class Hub {
   /**
    * Take in bytes; returns how many were taken. Fast: all of them. Paranoid:
    * only the room every output has freed; when short, 'room' fires later.
+   *
+   * While it has outputs the hub keeps a reference to what it took, and hands
+   * it uncopied to an output that was at the end when it came (takeCopy): the
+   * caller must not change those bytes afterwards (a socket's or a pty's read
+   * buffer is never reused, so none of io's writers do).
    */
   write(bytes: Uint8Array): number {
     if (bytes.length === 0) return 0;
@@ -204,7 +209,9 @@ export class Hub {
       if (n === 0) return 0;
     }
     if (this.isEnded) this.restart();
-    this.ring.write(n === bytes.length ? bytes : bytes.subarray(0, n));
+    const taken = n === bytes.length ? bytes : bytes.subarray(0, n);
+    this.ring.write(taken);
+    if (n <= this.ring.capacity && this.outputs.size > 0) this.copyMemo = { from: this.ring.end - n, to: this.ring.end, data: Buffer.isBuffer(taken) ? taken : Buffer.from(taken.buffer, taken.byteOffset, n) };
     if (this.dataListeners.size !== 0) for (const fn of this.dataListeners) fn();
     return n;
   }

@@ -11,6 +11,8 @@ import { DEFAULT_BUFFER_BYTES, Hub } from '../../src/core/hub.js';
 import type { OutputId, Take } from '../../src/core/hub.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
+/** Bytes in a memory of their own (Buffer.from may share a pool with other Buffers). */
+const unpooled = (text: string): Buffer => Buffer.from(Uint8Array.from(bytes(text)).buffer);
 
 /** A take, with its chunks as one string for easy comparison. */
 function takeText(hub: Hub, out: OutputId, maxBytes = Infinity): { text: string; lostBytes: number; eof: boolean } {
@@ -263,6 +265,37 @@ describe('Hub', () => {
     expect(view?.toString('latin1')).toBe('wxyz'); // the view is not a copy
     expect(hub.takeCopy(a, Infinity)).toEqual({ data: bytes('wxyz'), lostBytes: 0, eof: false });
     expect(hub.takeCopy(a, Infinity)).toEqual({ data: null, lostBytes: 0, eof: false });
+  });
+
+  it('takeCopy: an output at the end when bytes came gets the written bytes themselves; one behind gets a copy', () => {
+    const third = unpooled('fg');
+    const hub = new Hub(0, { bufferBytes: 8 });
+    const early = hub.addOutput('early');
+    const first = unpooled('abc');
+    hub.write(first);
+    expect(hub.takeCopy(early, 8).data).toBe(first);
+    const late = hub.addOutput('late');
+    const second = unpooled('de');
+    hub.write(second);
+    expect(hub.takeCopy(early, 1).data?.toString('latin1')).toBe('d'); // less than the write: from the ring
+    expect(hub.takeCopy(early, 8).data?.toString('latin1')).toBe('e');
+    const behind = hub.takeCopy(late, 8).data;
+    expect(behind?.toString('latin1')).toBe('abcde');
+    expect(behind?.buffer).not.toBe(first.buffer);
+    expect(behind?.buffer).not.toBe(second.buffer);
+    hub.write(third);
+    expect(hub.takeCopy(early, 8).data).toBe(third);
+    expect(hub.takeCopy(late, 8).data).toBe(third);
+  });
+
+  it('takeCopy: a hub with no outputs keeps nothing of what was written but its ring', () => {
+    const hub = new Hub(0, { bufferBytes: 8 });
+    const written = unpooled('abc');
+    hub.write(written);
+    const out = hub.addOutput('after');
+    const got = hub.takeCopy(out, 8).data;
+    expect(got?.toString('latin1')).toBe('abc');
+    expect(got?.buffer).not.toBe(written.buffer);
   });
 
   it('take: readers at the same position share the same views', () => {
