@@ -14,6 +14,7 @@ import { decodeGap, decodeResize, encodeFrame, encodeFrameJoined, encodeResize, 
 import type { Hello } from '../sys/handshake.js';
 
 export interface ClientEvents {
+  /** Bytes of hub N as they arrive (a data frame may come in pieces: it is a byte stream). */
   data?: (hub: number, bytes: Buffer) => void;
   gap?: (hub: number, lostBytes: number) => void;
   eof?: (hub: number) => void;

@@ -104,12 +104,27 @@ export class FrameDecoder {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private failed: ProtocolError | null = null;
+  private readonly isStreamingData: boolean;
+  // With streamData, a data frame's payload is handed on as its pieces
+  // arrive, never joined. These say which frame is under way and how much of
+  // it is still to come.
+  private dataLeft = 0;
+  private dataHub = 0;
+  private dataFlags = 0;
 
-  constructor(opts: { maxPayloadBytes?: number } = {}) {
+  /**
+   * streamData: a data frame may come out as several frames, one per piece
+   * that has arrived, each with the frame's hub and flags. For a reader, to
+   * whom data is a byte stream: nothing waits for the rest of a frame, and no
+   * frame is joined into a copy. Not for a server: there a client's write
+   * goes into its hub whole, so two writers' frames never interleave.
+   */
+  constructor(opts: { maxPayloadBytes?: number; streamData?: boolean } = {}) {
     this.maxPayloadBytes = opts.maxPayloadBytes ?? MAX_FRAME_BYTES;
+    this.isStreamingData = opts.streamData ?? false;
   }
 
-  /** Feed a chunk; get every frame it completes, or the error that broke the stream. */
+  /** Feed a chunk; get every frame it completes (see streamData), or the error that broke the stream. */
   push(chunk: Buffer): DecodedFrame[] | ProtocolError {
     if (this.failed) return this.failed;
     if (chunk.length > 0) {
@@ -117,20 +132,32 @@ export class FrameDecoder {
       this.pendingBytes += chunk.length;
     }
     const frames: DecodedFrame[] = [];
-    while (this.pendingBytes >= HEADER_BYTES) {
+    for (;;) {
+      if (this.dataLeft > 0) {
+        if (this.pendingBytes === 0) break;
+        const payload = this.consume(Math.min(this.dataLeft, this.pending[0]!.length));
+        this.dataLeft -= payload.length;
+        frames.push({ type: Frame.data, flags: this.dataFlags, hub: this.dataHub, payload });
+        continue;
+      }
+      if (this.pendingBytes < HEADER_BYTES) break;
       const header = this.peek(HEADER_BYTES);
       const type = header.readUInt8(0);
+      const flags = header.readUInt8(1);
+      const hub = header.readUInt16BE(2);
       const length = header.readUInt32BE(4);
       if (!TYPES.has(type)) return this.fail(`unknown frame type ${type}`);
       if (length > this.maxPayloadBytes) return this.fail(`frame of ${length} bytes over limit ${this.maxPayloadBytes}`);
+      if (type === Frame.data && length > 0 && this.isStreamingData) {
+        this.consume(HEADER_BYTES);
+        this.dataLeft = length;
+        this.dataHub = hub;
+        this.dataFlags = flags;
+        continue;
+      }
       if (this.pendingBytes < HEADER_BYTES + length) break;
       const whole = this.consume(HEADER_BYTES + length);
-      frames.push({
-        type: type as FrameType,
-        flags: header.readUInt8(1),
-        hub: header.readUInt16BE(2),
-        payload: whole.subarray(HEADER_BYTES),
-      });
+      frames.push({ type: type as FrameType, flags, hub, payload: whole.subarray(HEADER_BYTES) });
     }
     return frames;
   }

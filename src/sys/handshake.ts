@@ -39,7 +39,7 @@ export function handshake(socket: Duplex, name: string, timeoutMs = HANDSHAKE_TI
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     let lineDone = false;
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder({ streamData: true });
     const timer = setTimeout(() => fail(new IoError('IO_ERR_NO_SERVER', `io: ${name}: no answer from the server in ${timeoutMs} ms`)), timeoutMs);
     const cleanup = (): void => {
       clearTimeout(timer);

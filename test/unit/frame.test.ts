@@ -3,8 +3,10 @@
 // Every frame type goes through encodeFrame and FrameDecoder and comes back
 // the same. A socket may cut the stream anywhere, so every encoded frame is
 // also split at every byte boundary (ws's "spanning multiple writes") and
-// dribbled in one byte at a time. A length over the cap and an unknown type
-// are ProtocolErrors that stay: the decoder never recovers, as its conn closes.
+// dribbled in one byte at a time. A data frame's payload is a byte stream and
+// comes out in the pieces it arrived in (decodeAll joins them back); every
+// other frame comes out whole. A length over the cap and an unknown type are
+// ProtocolErrors that stay: the decoder never recovers, as its conn closes.
 
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/core/errors.js';
@@ -36,13 +38,18 @@ interface Plain {
 
 const plain = (f: DecodedFrame): Plain => ({ type: f.type, flags: f.flags, hub: f.hub, payload: f.payload.toString('latin1') });
 
-function decodeAll(chunks: Buffer[], maxPayloadBytes?: number): Plain[] {
-  const decoder = new FrameDecoder(maxPayloadBytes === undefined ? {} : { maxPayloadBytes });
+function decodeAll(chunks: Buffer[], maxPayloadBytes?: number, streamData = false): Plain[] {
+  const decoder = new FrameDecoder({ ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }), streamData });
   const out: Plain[] = [];
   for (const chunk of chunks) {
     const got = decoder.push(chunk);
     if (got instanceof ProtocolError) throw got;
-    out.push(...got.map(plain));
+    for (const f of got.map(plain)) {
+      // streamData: a data frame's pieces are one byte stream; join them back.
+      const last = out[out.length - 1];
+      if (streamData && f.type === Frame.data && last?.type === Frame.data && last.hub === f.hub && last.flags === f.flags) last.payload += f.payload;
+      else out.push(f);
+    }
   }
   return out;
 }
@@ -116,39 +123,58 @@ describe('FrameDecoder', () => {
     expect(decodeAll([encode(frame)])).toEqual([frame]);
   });
 
-  it.each(EXAMPLES)('%s: split at every byte boundary, the same frame', (_name, frame) => {
-    const bytes = encode(frame);
-    for (let cut = 0; cut <= bytes.length; cut++) {
-      expect(decodeAll([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual([frame]);
-    }
-    for (let a = 1; a < bytes.length; a++) {
-      for (let b = a; b < bytes.length; b++) {
-        expect(decodeAll([bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)])).toEqual([frame]);
+  describe.each([['whole frames', false], ['streamData', true]] as const)('%s', (_mode, streamData) => {
+    it.each(EXAMPLES)('%s: split at every byte boundary, the same frame', (_name, frame) => {
+      const bytes = encode(frame);
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        expect(decodeAll([bytes.subarray(0, cut), bytes.subarray(cut)], undefined, streamData)).toEqual([frame]);
       }
+      for (let a = 1; a < bytes.length; a++) {
+        for (let b = a; b < bytes.length; b++) {
+          expect(decodeAll([bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)], undefined, streamData)).toEqual([frame]);
+        }
+      }
+    });
+
+    it('every frame type, one byte at a time, in one stream', () => {
+      const stream = Buffer.concat(EXAMPLES.map(([, f]) => encode(f)));
+      const ones = [...stream].map((byte) => Buffer.from([byte]));
+      expect(decodeAll(ones, undefined, streamData)).toEqual(EXAMPLES.map(([, f]) => f));
+    });
+
+    it('several frames in one chunk, and a chunk that ends mid-frame', () => {
+      const stream = Buffer.concat(EXAMPLES.map(([, f]) => encode(f)));
+      for (let cut = 0; cut <= stream.length; cut++) {
+        expect(decodeAll([stream.subarray(0, cut), stream.subarray(cut)], undefined, streamData)).toEqual(EXAMPLES.map(([, f]) => f));
+      }
+    });
+  });
+
+  it('returns nothing until a frame is whole, then the frame (streamData: a frame other than data)', () => {
+    for (const [type, streamData] of [[Frame.data, false], [Frame.reply, true], [Frame.reply, false]] as const) {
+      const decoder = new FrameDecoder({ streamData });
+      const bytes = encodeFrameJoined(type, 1, Buffer.from('abcdef'));
+      expect(decoder.push(bytes.subarray(0, 3))).toEqual([]);
+      expect(decoder.push(bytes.subarray(3, 10))).toEqual([]);
+      expect(decoder.push(Buffer.alloc(0))).toEqual([]);
+      const got = decoder.push(bytes.subarray(10));
+      expect(Array.isArray(got) ? got.map(plain) : got).toEqual([{ type, flags: 0, hub: 1, payload: 'abcdef' }]);
     }
   });
 
-  it('every frame type, one byte at a time, in one stream', () => {
-    const stream = Buffer.concat(EXAMPLES.map(([, f]) => encode(f)));
-    const ones = [...stream].map((byte) => Buffer.from([byte]));
-    expect(decodeAll(ones)).toEqual(EXAMPLES.map(([, f]) => f));
-  });
-
-  it('several frames in one chunk, and a chunk that ends mid-frame', () => {
-    const stream = Buffer.concat(EXAMPLES.map(([, f]) => encode(f)));
-    for (let cut = 0; cut <= stream.length; cut++) {
-      expect(decodeAll([stream.subarray(0, cut), stream.subarray(cut)])).toEqual(EXAMPLES.map(([, f]) => f));
-    }
-  });
-
-  it('returns nothing until a frame is whole, then the frame', () => {
-    const decoder = new FrameDecoder();
-    const bytes = encodeFrameJoined(Frame.data, 1, Buffer.from('abcdef'));
-    expect(decoder.push(bytes.subarray(0, 3))).toEqual([]);
-    expect(decoder.push(bytes.subarray(3, 10))).toEqual([]);
-    expect(decoder.push(Buffer.alloc(0))).toEqual([]);
-    const got = decoder.push(bytes.subarray(10));
-    expect(Array.isArray(got) ? got.map(plain) : got).toEqual([{ type: Frame.data, flags: 0, hub: 1, payload: 'abcdef' }]);
+  it('streamData: hands on a data payload piece by piece as it arrives, each piece a view of its chunk (never joined)', () => {
+    const decoder = new FrameDecoder({ streamData: true });
+    const bytes = encodeFrameJoined(Frame.data, 3, Buffer.from('abcdef'), FLAG_JSON);
+    expect(decoder.push(bytes.subarray(0, 5))).toEqual([]);
+    const chunk = bytes.subarray(5, 11);
+    const first = decoder.push(chunk);
+    expect(Array.isArray(first) ? first.map(plain) : first).toEqual([{ type: Frame.data, flags: FLAG_JSON, hub: 3, payload: 'abc' }]);
+    expect(Array.isArray(first) && first[0]!.payload.buffer).toBe(chunk.buffer);
+    const rest = decoder.push(Buffer.concat([bytes.subarray(11), encodeFrameJoined(Frame.eof, 3)]));
+    expect(Array.isArray(rest) ? rest.map(plain) : rest).toEqual([
+      { type: Frame.data, flags: FLAG_JSON, hub: 3, payload: 'def' },
+      { type: Frame.eof, flags: 0, hub: 3, payload: '' },
+    ]);
   });
 
   it('a payload of exactly maxPayloadBytes is taken', () => {
