@@ -20,6 +20,7 @@ import { listSessions } from '../client/list.js';
 import { UsageError, IoError } from '../core/errors.js';
 import { SLOW_PACE_MS, START_WORDS, type StartWord } from '../core/words.js';
 import { checkIoDir, checkName, ensureIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
+import { writeDirect } from '../sys/direct.js';
 import { probeSocket } from '../sys/socket.js';
 import { readyLine, startHost, startInBackground } from './daemon.js';
 import { VERSION, runMain } from './main.js';
@@ -244,7 +245,7 @@ async function readHub(name: string, hub: number, fromNew: boolean): Promise<voi
   const client = await attach(name, attachOpts());
   client.on({
     data: (_h, bytes) => {
-      if (!process.stdout.write(bytes)) {
+      if (!writeDirect(process.stdout, [bytes])) {
         client.pause();
         process.stdout.once('drain', () => client.resume());
       }

@@ -11,7 +11,11 @@
 import type { Duplex } from 'node:stream';
 import { IoError } from '../core/errors.js';
 import { decodeGap, decodeResize, encodeFrame, encodeFrameJoined, encodeResize, Frame, FLAG_JSON, FLAG_NEW, MAX_FRAME_BYTES, type DecodedFrame, type FrameDecoder, type FrameType } from '../core/frame.js';
+import { writeDirect } from '../sys/direct.js';
 import type { Hello } from '../sys/handshake.js';
+
+/** Data pieces of one hub, arriving together, are joined up to this size. */
+const JOIN_DATA_BYTES = 16 * 1024;
 
 export interface ClientEvents {
   /** Bytes of hub N as they arrive (a data frame may come in pieces: it is a byte stream). */
@@ -74,15 +78,13 @@ export class Client {
     if (this.isClosed) return false;
     // no frame over the server's --max-frame: a longer write goes as several frames
     const max = Math.max(1, this.hello.maxFrameBytes ?? MAX_FRAME_BYTES);
-    this.socket.cork();
-    let ok = true;
+    const parts: Buffer[] = [];
     let off = 0;
     do {
-      for (const p of encodeFrame(Frame.data, hub, bytes.subarray(off, off + max))) ok = this.socket.write(p);
+      parts.push(...encodeFrame(Frame.data, hub, bytes.subarray(off, off + max)));
       off += max;
     } while (off < bytes.length);
-    this.socket.uncork();
-    return ok;
+    return writeDirect(this.socket, parts);
   }
 
   onDrain(fn: () => void): void {
@@ -95,7 +97,7 @@ export class Client {
   }
 
   resize(trihub: number, cols: number, rows: number): void {
-    if (!this.isClosed) this.socket.write(encodeResize(trihub, cols, rows));
+    if (!this.isClosed) writeDirect(this.socket, [encodeResize(trihub, cols, rows)]);
   }
 
   /** A ctl command; resolves with the reply ('ok', an error line, text or JSON). */
@@ -136,7 +138,7 @@ export class Client {
   }
 
   private send(type: FrameType, hub: number, payload?: Buffer, flags = 0): void {
-    if (!this.isClosed) this.socket.write(encodeFrameJoined(type, hub, payload, flags));
+    if (!this.isClosed) writeDirect(this.socket, [encodeFrameJoined(type, hub, payload, flags)]);
   }
 
   private onSocketData(bytes: Buffer): void {
@@ -146,7 +148,20 @@ export class Client {
       this.socket.destroy();
       return;
     }
-    for (const f of frames) this.onFrame(f);
+    // Small data pieces of one hub that came in one read go on as one (one
+    // write to the terminal instead of several); large ones as they are.
+    let from = 0;
+    while (from < frames.length) {
+      const f = frames[from]!;
+      let to = from + 1;
+      let bytes = f.payload.length;
+      if (f.type === Frame.data) {
+        while (to < frames.length && frames[to]!.type === Frame.data && frames[to]!.hub === f.hub && bytes + frames[to]!.payload.length <= JOIN_DATA_BYTES) bytes += frames[to++]!.payload.length;
+      }
+      if (to === from + 1) this.onFrame(f);
+      else this.handlers.data?.(f.hub, Buffer.concat(frames.slice(from, to).map((x) => x.payload), bytes));
+      from = to;
+    }
   }
 
   private onFrame(f: DecodedFrame): void {

@@ -8,6 +8,7 @@
 
 import type { Duplex } from 'node:stream';
 import { ProtocolError } from '../core/errors.js';
+import { writeDirect } from '../sys/direct.js';
 import { PROTOCOL_VERSION } from '../core/frame.js';
 import { sniffGreeting } from '../core/greeting.js';
 import { Conn } from './conn.js';
@@ -25,14 +26,7 @@ export function streamWire(stream: Duplex, peer: string): Wire {
   return {
     peer,
     send(parts) {
-      if (stream.destroyed || stream.writableEnded) return;
-      if (parts.length === 1) {
-        stream.write(parts[0]!);
-        return;
-      }
-      stream.cork();
-      for (const p of parts) stream.write(p);
-      stream.uncork();
+      if (!stream.destroyed && !stream.writableEnded) writeDirect(stream, parts);
     },
     queuedBytes: () => stream.writableLength,
     onDrain: (fn) => void stream.on('drain', fn),

@@ -13,6 +13,7 @@ import type { Client } from '../client/client.js';
 import { CtlError } from '../core/errors.js';
 import { scanKeys } from '../core/keys.js';
 import { parseWord, WORDS_USAGE, type Word } from '../core/words.js';
+import { writeDirect } from '../sys/direct.js';
 import { Terminal, type TtyIn, type TtyOut } from './terminal.js';
 
 export interface ShellIo {
@@ -141,7 +142,7 @@ export class Shell {
 
   private onData(hub: number, bytes: Buffer): void {
     const out = hub === this.hubs.out ? this.io.output : hub === this.hubs.err ? this.io.errors : null;
-    if (out && !out.write(bytes)) {
+    if (out && !writeDirect(out, [bytes])) {
       this.client.pause();
       out.once('drain', () => this.client.resume());
     }
