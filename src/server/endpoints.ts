@@ -40,6 +40,8 @@ export function sideOf(kind: EndpointKind): Side {
 
 export class Endpoints {
   private readonly byHub = new Map<number, Map<string, Endpoint>>();
+  /** Per hub and side, a number at or below the lowest free one: where the search for a free number starts. */
+  private readonly freeFrom = new Map<string, number>();
 
   /** Register an endpoint; n chosen when absent. Returns null when n is taken on that side. */
   add(spec: Omit<Endpoint, 'n'> & { n?: number }): Endpoint | null {
@@ -48,8 +50,9 @@ export class Endpoints {
     const side = sideOf(spec.kind);
     let n = spec.n;
     if (n === undefined) {
-      n = 0;
+      n = this.freeFrom.get(`${spec.hub}${side}`) ?? 0;
       while (ends.has(`${side}${n}`)) n++;
+      this.freeFrom.set(`${spec.hub}${side}`, n + 1);
     } else if (ends.has(`${side}${n}`)) return null;
     const endpoint: Endpoint = { ...spec, n };
     ends.set(`${side}${n}`, endpoint);
@@ -65,8 +68,12 @@ export class Endpoints {
 
   delete(e: Endpoint): void {
     const ends = this.byHub.get(e.hub);
-    const key = `${sideOf(e.kind)}${e.n}`;
-    if (ends?.get(key) === e) ends.delete(key);
+    const side = sideOf(e.kind);
+    const key = `${side}${e.n}`;
+    if (ends?.get(key) !== e) return;
+    ends.delete(key);
+    const from = this.freeFrom.get(`${e.hub}${side}`);
+    if (from !== undefined && e.n < from) this.freeFrom.set(`${e.hub}${side}`, e.n);
   }
 
   list(hub: number): Endpoint[] {
@@ -82,6 +89,8 @@ export class Endpoints {
   dropHub(hub: number): Endpoint[] {
     const list = this.list(hub);
     this.byHub.delete(hub);
+    this.freeFrom.delete(`${hub}in`);
+    this.freeFrom.delete(`${hub}out`);
     return list;
   }
 }
