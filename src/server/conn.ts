@@ -147,6 +147,12 @@ export class Conn implements Client {
     this.send(Frame.error, 0, Buffer.from(`io: ${what}: ${why}`));
   }
 
+  /** A hub this client may not have (out of range, gone): logged, and told on that hub. */
+  private refuseHub(hub: number, what: string, err: Error): void {
+    this.server.log.event(`${this.label} (${this.wire.peer}): refused ${what}: ${err.message.replace(/^io: /, '')}`);
+    this.send(Frame.error, hub, Buffer.from(err.message));
+  }
+
   private subscribe(hub: number, fromNew: boolean): void {
     if (this.subs.has(hub)) return;
     const got = this.server.openOutput(hub, this.label, {
@@ -171,7 +177,7 @@ export class Conn implements Client {
         this.close(why ?? 'killed by ctl');
       },
     });
-    if (got instanceof Error) return void this.send(Frame.error, hub, Buffer.from(got.message));
+    if (got instanceof Error) return this.refuseHub(hub, `read hub ${hub}`, got);
     this.subs.set(hub, got);
   }
 
@@ -187,7 +193,7 @@ export class Conn implements Client {
           if (--this.pausedBy === 0 && !this.isPausedForReplies) this.wire.resumeInput();
         },
       }, { onFree: () => this.inputs.delete(hub), onKill: () => this.close('killed by ctl') });
-      if (got instanceof Error) return void this.send(Frame.error, hub, Buffer.from(got.message));
+      if (got instanceof Error) return this.refuseHub(hub, `write hub ${hub}`, got);
       input = got;
       this.inputs.set(hub, input);
     }

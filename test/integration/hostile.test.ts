@@ -191,6 +191,21 @@ describe('hostile clients', () => {
     expect(await clientsOf(srv)).toBe(0);
   });
 
+  it('a framed client asking for a hub out of range is told on that hub, the log says so, and its other hubs work', { timeout: 10_000 }, async () => {
+    const srv = await startIosrv(scope, ['-c', 'cat', '--hubs', '6']);
+    const c = await framed(scope, srv);
+    const errors: string[] = [];
+    let seen = '';
+    c.on({ error: (hub, text) => errors.push(`${hub}: ${text}`), data: (_h, b) => (seen += b.toString()) });
+    c.subscribe(9);
+    c.write(7, Buffer.from('lost\n'));
+    c.subscribe(1);
+    c.write(0, Buffer.from('still here\n'));
+    await waitFor(() => seen === 'still here\n' && errors.length === 2, { what: 'both refusals and the echo' });
+    expect(errors).toEqual(['9: io: hub 9: out of range (0-5)', '7: io: hub 7: out of range (0-5)']);
+    await waitFor(() => /refused read hub 9: hub 9: out of range/.test(srv.stderr()) && /refused write hub 7: hub 7: out of range/.test(srv.stderr()), { what: `the log lines (log: ${srv.stderr()})` });
+  });
+
   it('a connection that hangs up before its first line is let go at once', { timeout: 10_000 }, async () => {
     const srv = await startIosrv(scope, ['-c', 'cat']);
     const baseline = await settledFdCount(srv.pid);
