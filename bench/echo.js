@@ -6,10 +6,11 @@
 // and times until an 'x' comes back on it; the next key goes 2 ms after the
 // echo. KEYS keys a run; the figure is the median over runs of each run's p50
 // and p99. The peers take turns run by run. tmux redraws rather than forwards,
-// but a typed character is drawn at once, so its echo is comparable.
+// but a typed character is drawn at once, so its echo is comparable. The plain
+// Node relay (bench/relay.js) is the floor for any Node program on this path.
 
 import { join } from 'node:path';
-import { BUILDS, NODE_FLAGS, Pty, RUNS, SCALE, deadline, envIn, finish, fix, have, median, met, quantile, run, scratch, sleep, startIosrv, stopIosrv, table } from './lib.js';
+import { BUILDS, NODE_FLAGS, Pty, RELAY_JS, RUNS, SCALE, deadline, envIn, finish, fix, have, median, met, quantile, run, scratch, sleep, startIosrv, startRelay, stopIosrv, table } from './lib.js';
 
 const KEYS = Math.max(50, Math.round(1000 * SCALE));
 const GAP_MS = 2;
@@ -28,6 +29,8 @@ for (const b of BUILDS) {
   servers.push(await startIosrv(dir, tag, ['--pty', '-c', CAT], { iosrv: b.iosrv }));
   peers.push({ name: b.label, term: new Pty(dir, process.execPath, [...NODE_FLAGS, b.io, tag]), isIo: true });
 }
+const relay = await startRelay(dir, 'relay', CAT);
+peers.push({ name: 'plain Node relay', term: new Pty(dir, process.execPath, [RELAY_JS, 'attach', relay.sock]), isRelay: true });
 if (have('dtach')) {
   const sock = join(dir, 'dtach.sock');
   run('dtach', ['-n', sock, '-E', '-r', 'none', '/bin/sh', '-c', CAT], envIn(dir));
@@ -83,11 +86,12 @@ const fig = Object.fromEntries(peers.map((p) => [p.name, { p50: median(p.runs.ma
 const roundRatio = (p, q) => (q ? median(p.runs.map((x, i) => x.p50 / q.runs[i].p50)) : NaN);
 const dtach = peers.find((p) => p.name === 'dtach');
 const bare = peers.find((p) => p.name === 'bare pty');
+const floor = peers.find((p) => p.isRelay);
 
 console.log(`## echo: ${KEYS} one-byte keys, ${GAP_MS} ms apart, through a raw \`cat\` on a pty (µs, median of ${RUNS})\n`);
 console.log(table(
-  ['peer', 'p50 µs', 'p99 µs', 'p50 × bare pty', 'p50 × dtach'],
-  peers.map((p) => [p.name, fix(fig[p.name].p50, 0), fix(fig[p.name].p99, 0), fix(roundRatio(p, bare)), fix(roundRatio(p, dtach))]),
+  ['peer', 'p50 µs', 'p99 µs', 'p50 × bare pty', 'p50 × dtach', 'p50 × plain Node relay'],
+  peers.map((p) => [p.name, fix(fig[p.name].p50, 0), fix(fig[p.name].p99, 0), fix(roundRatio(p, bare)), fix(roundRatio(p, dtach)), fix(roundRatio(p, floor))]),
 ));
 console.log(`\nruns (p50/p99 µs): ${peers.map((p) => `${p.name} ${p.runs.map((x) => `${fix(x.p50, 0)}/${fix(x.p99, 0)}`).join(' ')}`).join('; ')}`);
 if (skipped.length) console.log(`\nskipped (not installed): ${skipped.join(', ')}`);
@@ -96,7 +100,8 @@ if (dtach) {
   for (const p of peers.filter((q) => q.isIo)) console.log(`goal ${p.name} p50 ≤ 1.1 × dtach: ${fix(roundRatio(p, dtach))} ${met(roundRatio(p, dtach) <= 1.1)}`);
 }
 
-for (const p of peers) if (p.isIo) p.term.write('\x1c');
+for (const p of peers) if (p.isIo || p.isRelay) p.term.write('\x1c');
 await sleep(300);
 for (const s of servers) await stopIosrv(s);
+relay.child.kill();
 finish();

@@ -26,6 +26,7 @@ export const GiB = 1024 * MiB;
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const IO_JS = join(ROOT, 'dist/cli/io.js');
 export const IOSRV_JS = join(ROOT, 'dist/cli/iosrv.js');
+export const RELAY_JS = join(ROOT, 'bench/relay.js');
 /** IO_BENCH_SCALE=0.1 shrinks sizes and counts, for a quick smoke run. */
 export const SCALE = Number(process.env.IO_BENCH_SCALE) > 0 ? Number(process.env.IO_BENCH_SCALE) : 1;
 /** IO_BENCH_RUNS overrides the number of runs a figure is the median of. */
@@ -228,6 +229,16 @@ export async function stopIosrv(srv, graceMs = 3000) {
   const t = setTimeout(() => srv.child.kill('SIGKILL'), graceMs);
   await gone;
   clearTimeout(t);
+}
+
+/** bench/relay.js's server (the plain Node relay of a pty) for CMD; resolves with { sock, child } once it listens. */
+export function startRelay(dir, tag, cmd) {
+  const sock = join(dir, `${tag}.relay`);
+  const child = spawn(process.execPath, [RELAY_JS, 'server', sock, cmd], { env: envIn(dir), stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', () => resolve({ sock, child }));
+    child.on('exit', (code) => reject(new Error(`relay server exited (${code}) before it listened`)));
+  });
 }
 
 /** Run a program to its end; stdout as a string. */

@@ -14,7 +14,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILDS, COLS, MiB, Pty, ROWS, RUNS, SCALE, deadline, envIn, NODE_FLAGS, finish, fix, have, median, met, mkfifo, pokeFifo, run, scratch, sleep, startIosrv, stopIosrv, table, textFile } from './lib.js';
+import { BUILDS, COLS, MiB, Pty, RELAY_JS, ROWS, RUNS, SCALE, deadline, envIn, NODE_FLAGS, finish, fix, have, median, met, mkfifo, pokeFifo, run, scratch, sleep, startIosrv, startRelay, stopIosrv, table, textFile } from './lib.js';
 
 const FILE_BYTES = Math.round((64 * MiB * SCALE) / 80) * 80;
 const WARM_BYTES = Math.min(FILE_BYTES, 4 * MiB);
@@ -56,6 +56,11 @@ for (const b of BUILDS) {
     peers.push({ name: `${b.label}${mode ? ` ${mode}` : ''}`, fifo: l.fifo, term, isIo: true });
   }
 }
+
+// The Node floor: a plain Node relay of the pty over a Unix socket, and its client (bench/relay.js).
+l = loopFor('relay');
+const relay = await startRelay(dir, 'relay', `/bin/sh ${l.loop}`);
+peers.push({ name: 'plain Node relay', fifo: l.fifo, term: new Pty(dir, process.execPath, [RELAY_JS, 'attach', relay.sock]), isRelay: true });
 
 if (have('dtach')) {
   const sock = join(dir, 'dtach.sock');
@@ -100,7 +105,7 @@ async function once(p, file, bytes) {
 // IO_BENCH_ONLY=REGEX: only the peers whose name matches (for profiling one).
 if (process.env.IO_BENCH_ONLY) {
   const only = new RegExp(process.env.IO_BENCH_ONLY);
-  for (let i = peers.length - 1; i >= 0; i--) if (!only.test(peers[i].name) && peers[i].name !== 'bare pty' && peers[i].name !== 'dtach') peers.splice(i, 1);
+  for (let i = peers.length - 1; i >= 0; i--) if (!only.test(peers[i].name) && !['bare pty', 'dtach', 'plain Node relay'].includes(peers[i].name)) peers.splice(i, 1);
 }
 for (const p of peers) {
   await once(p, warm, WARM_BYTES);
@@ -124,15 +129,16 @@ const fig = Object.fromEntries(peers.map((p) => [p.name, {
   seen: median(p.runs.map((x) => x.clientBytes)),
   toBare: roundRatio(p, byName['bare pty']),
   toDtach: roundRatio(p, byName['dtach']),
+  toRelay: roundRatio(p, byName['plain Node relay']),
 }]));
 
 console.log(`## pty: ${fix(FILE_BYTES / MiB, 0)} MiB of text, session → one attached client on a pty (${COLS}x${ROWS}, median of ${PTY_RUNS})\n`);
 console.log(table(
-  ['peer', 'MiB/s', 's/run', 'client saw', '× bare pty', '× dtach'],
+  ['peer', 'MiB/s', 's/run', 'client saw', '× bare pty', '× dtach', '× plain Node relay'],
   peers.map((p) => {
     const f = fig[p.name];
-    if (p.stalled && !Number.isFinite(f.mibs)) return [p.name, p.stalled, '–', '–', '–', '–'];
-    return [p.name, `${fix(f.mibs, 1)}${p.stalled ? ` (then ${p.stalled})` : ''}`, fix(f.s, 2), `${fix((100 * f.seen) / FILE_BYTES, 1)} %`, fix(f.toBare), fix(f.toDtach)];
+    if (p.stalled && !Number.isFinite(f.mibs)) return [p.name, p.stalled, '–', '–', '–', '–', '–'];
+    return [p.name, `${fix(f.mibs, 1)}${p.stalled ? ` (then ${p.stalled})` : ''}`, fix(f.s, 2), `${fix((100 * f.seen) / FILE_BYTES, 1)} %`, fix(f.toBare), fix(f.toDtach), fix(f.toRelay)];
   }),
 ));
 console.log(`\nruns (MiB/s): ${peers.map((p) => `${p.name} ${p.runs.map((x) => fix(x.mibs, 1)).join('/')}`).join('; ')}`);
@@ -149,7 +155,8 @@ if (byName['dtach']) {
 console.log('\n"client saw": bytes on the client\'s terminal / bytes the session wrote (the pty adds a \\r per line: 101.2 % is all of it).');
 
 // The io clients leave first (Ctrl-\\), so a profile of either is written on a clean exit.
-for (const p of peers) if (p.isIo) p.term.write('\x1c');
+for (const p of peers) if (p.isIo || p.isRelay) p.term.write('\x1c');
 await sleep(300);
 for (const srv of servers) await stopIosrv(srv);
+relay.child.kill();
 finish();
