@@ -12,7 +12,6 @@ import { IoError, UsageError } from '../core/errors.js';
 import { SLOW_PACE_MS, START_WORDS, type StartWord } from '../core/words.js';
 import { checkName, ensureIoDir, isName, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { dialSocket } from '../sys/socket.js';
-import { startHost } from './daemon.js';
 
 /** What commands.ts gives a subcommand of its own. */
 const SUBCOMMANDS = ['ls', 'read', 'write', 'ctl', 'kill', 'host'];
@@ -43,7 +42,9 @@ export function sessionPath(name: string, share: boolean): { ioDir: string; path
 /** `io NAME [words]` with NAME's server live: attach, and exit when the shell ends. false: no live server here. */
 export async function attachLive(name: string, args: string[]): Promise<boolean> {
   const words = checkWords(args);
-  const dial = await dialSocket(sessionPath(name, false).path, name);
+  const { path } = sessionPath(name, false);
+  void loadShell();
+  const dial = await dialSocket(path, name);
   if (dial.state !== 'live') return false;
   await attachShell(greet(dial.socket, name), name, words);
   return true;
@@ -51,12 +52,19 @@ export async function attachLive(name: string, args: string[]): Promise<boolean>
 
 /** Host processes inherit the token through the environment, never the command line. */
 function hostStarter(name: string, token: string | undefined): (n: number) => Promise<void> {
-  return (n) => startHost(name, n, token);
+  return async (n) => (await import('./daemon.js')).startHost(name, n, token);
+}
+
+let shellCode: Promise<typeof import('../shell/shell.js')> | null = null;
+
+/** The shell's code (the terminal, child processes): loaded once, while the server answers. */
+function loadShell(): Promise<typeof import('../shell/shell.js')> {
+  return (shellCode ??= import('../shell/shell.js'));
 }
 
 /** The shell on trihub 0 (or, with `here`, on a new host trihub) of a client being greeted; exits with the shell. */
 export async function attachShell(greeted: Promise<Client>, name: string, words: StartWord[], token?: string): Promise<never> {
-  const shellCode = import('../shell/shell.js');
+  void loadShell();
   const client = await greeted;
   let trihub = 0;
   if (words.includes('here')) {
@@ -71,7 +79,7 @@ export async function attachShell(greeted: Promise<Client>, name: string, words:
       if (reply !== 'ok' && !reply.includes('not started')) process.stderr.write(`${reply}\n`);
     }
   }
-  const { Shell } = await shellCode;
+  const { Shell } = await loadShell();
   const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, { trihub, startHost: hostStarter(name, token) });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
   // Ctrl-C on a cooked terminal: this client leaves, the session goes on (raw mode passes it through).
