@@ -75,7 +75,11 @@ async function connectWs(url: string, token: string | null, opts: AttachOptions)
 /** Connect and greet; reject with an IoError naming the target and the reason. */
 export async function attach(target: string, opts: AttachOptions = {}): Promise<Client> {
   const ws = parseWsTarget(target);
-  const stream = ws ? await connectWs(ws.url, tokenFor(ws.name, ws.host, opts), opts) : await connectUnix(targetPath(target, opts), target);
+  return greet(ws ? await connectWs(ws.url, tokenFor(ws.name, ws.host, opts), opts) : await connectUnix(targetPath(target, opts), target), target);
+}
+
+/** Greet the server on a connected stream; on failure the stream is destroyed. */
+export async function greet(stream: Duplex, target: string): Promise<Client> {
   // a server that refuses us (too many clients) may close while our greeting is still being written:
   // that error is the refusal's echo, and the handshake reports the refusal itself
   stream.on('error', () => {});

@@ -90,7 +90,7 @@ export class Shell {
     this.offResize = this.term.onResize(() => this.sendSize());
     // Input typed (or ended) before the attach is decided waits for it: input
     // that ends at once must not turn a failed attach into a clean exit.
-    const entered = (async () => this.enter(this.trihub, this.opts.hubs === undefined ? await this.info(this.trihub) : { trihub: this.trihub, pty: false, cmd: '' }))();
+    const entered = (async () => this.enter(this.trihub, this.opts.hubs === undefined ? (this.greeted(this.trihub) ?? (await this.info(this.trihub))) : { trihub: this.trihub, pty: false, cmd: '' }))();
     this.queue = entered.catch(() => {});
     await entered;
     return this.ended;
@@ -108,6 +108,12 @@ export class Shell {
     this.resolveEnd({ message, status });
   }
 
+  /** A session the server's hello named: the first attach needs no status round trip. */
+  private greeted(trihub: number): TrihubInfo | null {
+    const session = this.client.hello.sessions.find((x) => x.trihub === trihub);
+    return session ? { trihub, pty: session.pty, cmd: session.cmd } : null;
+  }
+
   private async info(trihub: number): Promise<TrihubInfo | null> {
     const reply = await this.client.ctl('status', { json: true });
     const s = JSON.parse(reply) as { sessions: { trihub: number; pty: boolean; cmd: string }[]; hosts: { trihub: number; pty?: boolean }[] };
@@ -117,7 +123,7 @@ export class Shell {
     return host ? { trihub, pty: host.pty ?? true, cmd: 'host' } : null;
   }
 
-  /** Move to a trihub: subscribe its outputs, set the input mode, say our size. */
+  /** Move to a trihub: say our size, subscribe its outputs, set the input mode. */
   private async enter(trihub: number, info: TrihubInfo | null): Promise<void> {
     if (!info) {
       this.say(`io: attach ${trihub}: nothing runs on trihub ${trihub} (try: list)`);
@@ -128,11 +134,13 @@ export class Shell {
     this.client.unsubscribe(this.hubs.err);
     this.trihub = trihub;
     if (this.opts.hubs === undefined || trihub !== this.opts.trihub) this.hubs = { in: trihub, out: trihub + 1, err: trihub + 2 };
-    this.isRawMode = info.pty && this.term.isTTY;
-    this.term.setRaw(this.isRawMode);
     this.sendSize();
     this.client.subscribe(this.hubs.out);
     this.client.subscribe(this.hubs.err);
+    // After the subscribe, so the server sends while the terminal's mode is set
+    // (stty, a child process); nothing is written before: that is synchronous.
+    this.isRawMode = info.pty && this.term.isTTY;
+    this.term.setRaw(this.isRawMode);
   }
 
   private sendSize(): void {

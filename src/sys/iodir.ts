@@ -62,8 +62,12 @@ export function checkIoDir(dir: string): number | null {
 }
 
 /** A session name is one path component of printable characters. */
+export function isName(name: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.+@-]{0,63}$/.test(name);
+}
+
 export function checkName(name: string): void {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.+@-]{0,63}$/.test(name)) {
+  if (!isName(name)) {
     throw new UsageError(`io: bad session name '${name}': use letters, digits and _ . + @ - (at most 64, not starting with . or -)`);
   }
 }

@@ -27,25 +27,30 @@ export function connectUnix(path: string, name: string): Promise<net.Socket> {
   });
 }
 
-/** What is at this path: nothing, a stale socket, or a live server (with its hello). */
-export async function probeSocket(path: string, name: string): Promise<Probe> {
+/** What is at this path: nothing, a stale socket, or a live server (connected, not yet greeted). */
+export async function dialSocket(path: string, name: string): Promise<{ state: 'absent' } | { state: 'stale' } | { state: 'live'; socket: net.Socket }> {
   if (!existsSync(path)) return { state: 'absent' };
-  let socket: net.Socket;
   try {
-    socket = await connectUnix(path, name);
+    return { state: 'live', socket: await connectUnix(path, name) };
   } catch (err) {
     const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOENT') return { state: 'absent' };
     if (code === 'ECONNREFUSED' || code === 'ENOTSOCK') return { state: 'stale' };
     throw err;
   }
+}
+
+/** What is at this path: nothing, a stale socket, or a live server (with its hello). */
+export async function probeSocket(path: string, name: string): Promise<Probe> {
+  const dial = await dialSocket(path, name);
+  if (dial.state !== 'live') return dial;
   try {
-    const { hello } = await handshake(socket, name, 2000);
+    const { hello } = await handshake(dial.socket, name, 2000);
     return { state: 'live', hello };
   } catch {
     return { state: 'live', hello: null };
   } finally {
-    socket.destroy();
+    dial.socket.destroy();
   }
 }
 

@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isPlainAttach } from '../../src/cli/attach.js';
 import { runIo, spawnIo, type Program } from '../helpers/bin.js';
 import { envIn, processesIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope } from '../helpers/scope.js';
@@ -60,6 +61,15 @@ describe('help and version', () => {
     const { env } = world();
     const r = await runIo(program, ['--version'], env);
     expect(r).toEqual({ status: 0, stdout: `${VERSION}\n`, stderr: '' });
+  });
+
+  it('no subcommand io --help lists is taken for a session name by the short way of `io NAME` (cli/attach.ts)', async () => {
+    const { env } = world();
+    const r = await runIo('io', ['--help'], env);
+    const section = /\nCommands:\n([\s\S]*?)\n\n/.exec(r.stdout)?.[1] ?? '';
+    const commands = [...section.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!);
+    expect(commands).toEqual(expect.arrayContaining(['ls', 'read', 'write', 'ctl', 'kill']));
+    for (const c of [...commands, 'host']) expect(isPlainAttach([c, 'x'])).toBe(false);
   });
 
   it('io --help shows the man page examples: io -a, io NAME, -c cat chat, -i -v rc.3', async () => {

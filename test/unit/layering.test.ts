@@ -7,7 +7,8 @@
 // expressions, not a compiler: static, `export … from`, side-effect and
 // dynamic `import('…')`, type-only ones included (they couple layers too).
 // A first block checks the reader on known lines, so a rule can't pass by
-// finding nothing.
+// finding nothing. A last block keeps the plain `io NAME` attach light: what
+// src/cli/io.ts loads before it runs (static imports, type-only ones aside).
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -161,5 +162,32 @@ describe('one seam per outside thing (STYLE §8)', () => {
   it('commander is only in src/cli', () => {
     const bad = ALL.filter((i) => i.spec === 'commander' && layerOf(i.file) !== 'cli');
     expect(show(bad)).toEqual([]);
+  });
+});
+
+describe('start-up of the plain attach (cli/attach.ts)', () => {
+  /** Files and packages loaded before src/cli/io.ts runs: its static value imports, followed through src. */
+  function loadedAtStart(entry: string): Set<string> {
+    const seen = new Set<string>();
+    const walk = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const code = stripComments(readFileSync(join(ROOT, file), 'utf8'));
+      for (const m of [...code.matchAll(STATIC), ...code.matchAll(BARE)]) {
+        if (/^\s*(?:import|export)\s+type\b/.test(m[0])) continue;
+        const spec = m[1] ?? '';
+        if (spec.startsWith('.')) walk(posix(relative(ROOT, resolve(dirname(join(ROOT, file)), spec))).replace(/\.js$/, '.ts'));
+        else seen.add(spec);
+      }
+    };
+    walk(entry);
+    return seen;
+  }
+
+  it('src/cli/io.ts loads no flag parser, no other subcommand, no server, no shell until it needs them', () => {
+    const loaded = [...loadedAtStart('src/cli/io.ts')];
+    expect(loaded).toContain('src/client/connect.ts');
+    const heavy = loaded.filter((f) => ['commander', 'ws', 'node-pty', 'node:child_process'].includes(f) || /^src\/(server|shell)\/|^src\/cli\/(commands|options|daemon|serve)\.ts$/.test(f));
+    expect(heavy).toEqual([]);
   });
 });

@@ -1,0 +1,348 @@
+// commands.ts — io's command line in full: its flags, starting a server when
+// the name is free (attaching when it is taken), and the small tools around
+// it (ls, read, write, ctl, kill).
+//
+// io [-a | -i] [server flags] [NAME] [zap] [slow|fast] [here]
+// With no server at $IO_DIR/NAME (a stale socket is removed first) io starts
+// one in the background and returns; -a then attaches; -i runs it here with a
+// console. With a live server, io attaches. With no name: iorc.$pid.
+//
+// Not here: the terminal on a session (attach.ts), which the plain
+// `io NAME` reaches without this file (io.ts).
+
+import { Command, Option } from 'commander';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { attach, greet, type AttachOptions } from '../client/connect.js';
+import { parseNatsTarget, parseWsTarget } from '../core/address.js';
+import type { NatsTarget } from '../client/nats.js';
+import { DETACH_KEY } from '../core/keys.js';
+import type { Client } from '../client/client.js';
+import { listSessions } from '../client/list.js';
+import { UsageError, IoError } from '../core/errors.js';
+import { checkIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
+import { writeDirect } from '../sys/direct.js';
+import { dialSocket, probeSocket } from '../sys/socket.js';
+import { attachShell, checkWords, sessionPath } from './attach.js';
+import { readyLine, startInBackground } from './daemon.js';
+import { VERSION } from './main.js';
+import { addServerFlags, checkServerFlags, nameAfterLogFlag, usageOutput, type ServerFlags } from './options.js';
+
+type IoFlags = ServerFlags & { a?: boolean; i?: boolean; token?: string; insecure?: boolean };
+
+/** How to reach a target: the token and TLS choice given on the command line. */
+function attachOpts(): AttachOptions {
+  const f = program.opts<IoFlags>();
+  return { ...(f.token ? { token: f.token } : {}), ...(f.insecure ? { insecure: true } : {}) };
+}
+
+const program = usageOutput(new Command('io'))
+  .description('persistent multiplexed i/o sessions: start a session, or attach to it')
+  .version(VERSION, '-V, --version')
+  .argument('[name]', 'session name (default iorc.$pid)')
+  .argument('[words...]', 'client words: zap (clear the backlog first), slow | fast (pace), here (a shell on this machine)')
+  .option('-a', 'attach after starting the server')
+  .option('-i', 'run the server here: its log on this terminal, typed lines to the ctl')
+  .option('--token <token>', 'token for a ws:// or wss:// server (else $IO_TOKEN, else the local token file)')
+  .option('--insecure', 'wss://: accept a certificate no CA vouches for (self-signed)');
+addServerFlags(program);
+program.addHelpText('after', `
+Examples:
+  io -a demo                 start a shell session named demo and attach (Ctrl-\\ detaches)
+  io demo                    attach to it again, from anywhere
+  io -c cat chat             a chat room: everyone who runs 'io chat' sees every line
+  io -c 'tail -f /var/log/syslog' logs ; io read logs 1
+  io demo zap fast           attach with the backlog cleared, at full pace
+  io -i -v rc.3              a server with a control console here (fear, h1v, shutup)
+  io ls | io ctl demo status | io kill demo`);
+
+program
+  .command('ls')
+  .description('list sessions: name, pid, hubs, clients, age')
+  .action(() => ls());
+program
+  .command('read')
+  .description('copy hub N to stdout (raw bytes; exits 0 at end of stream); or from NATS: io read nats://HOST:PORT/NAME/N')
+  .argument('<name>', 'session name, ws:// URL, or nats://HOST:PORT/NAME/N')
+  .argument('[hub]', 'hub number', hubArg)
+  .option('--new', 'skip the backlog: only bytes written from now on')
+  .option('--nats-creds <file>', 'NATS credentials file (for nats:// targets)')
+  .action((name: string, hub: number | undefined, o: { new?: boolean; natsCreds?: string }) => {
+    const nats = parseNatsTarget(name);
+    if (nats) return readNats({ servers: nats.servers, name: nats.name, creds: o.natsCreds ?? null }, nats.hub);
+    if (hub === undefined) throw new UsageError('io: read: which hub? (io read NAME N)');
+    return readHub(name, hub, o.new ?? false);
+  });
+program
+  .command('write')
+  .description('copy stdin into hub N (end of input closes this input only)')
+  .argument('<name>')
+  .argument('<hub>', 'hub number', hubArg)
+  .action((name: string, hub: number) => writeHub(name, hub));
+program
+  .command('ctl')
+  .description('send control commands (fear, calm, status, h1v, …) and print the replies')
+  .argument('<name>')
+  .argument('<cmd...>')
+  .option('--json', 'status and hNv as JSON')
+  .action((name: string, cmd: string[], o: { json?: boolean }) => ctl(name, cmd, o.json ?? false));
+program
+  .command('kill')
+  .description('quit a server: its sessions are hung up, its socket removed')
+  .argument('<name>')
+  .action((name: string) => kill(name));
+program
+  .command('host', { hidden: true })
+  .description('serve trihub N of NAME from a shell on this machine (local N, here)')
+  .argument('<name>')
+  .argument('<trihub>', 'trihub number', hubArg)
+  .addOption(new Option('--ready-fd <fd>').argParser(Number))
+  .action((name: string, trihub: number, o: { readyFd?: number }) => host(name, trihub, o.readyFd));
+
+program.action((name: string | undefined, words: string[]) => {
+  const f = program.opts<IoFlags>();
+  return main(nameAfterLogFlag(name, f), words, f);
+});
+
+function hubArg(text: string): number {
+  if (!/^\d{1,5}$/.test(text)) throw new UsageError(`io: '${text}' is not a hub number`);
+  return Number(text);
+}
+
+function done(status: number): never {
+  process.exit(status);
+}
+
+async function main(nameArg: string | undefined, words: string[], f: IoFlags): Promise<void> {
+  if (f.a && f.i) throw new UsageError('io: -a and -i cannot be used together (-i keeps the server here; attach from another terminal)');
+  const natsTarget = nameArg ? /^nats:\/\/([^/]+)\/([^/]+)\/?$/.exec(nameArg) : null;
+  if (natsTarget) {
+    return attachNats({ servers: natsTarget[1]!.split(',').map((h) => `nats://${h}`), name: natsTarget[2]!, creds: f.natsCreds ?? null });
+  }
+  checkServerFlags(f);
+  const startWords = checkWords(words);
+  if (nameArg && parseWsTarget(nameArg)) {
+    if (f.i || f.a || f.c !== undefined || f.d) throw new UsageError(`io: ${nameArg}: a remote server is attached to, not started; drop -a -i -c -d`);
+    return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
+  }
+  const name = nameArg ?? `iorc.${process.pid}`;
+  const { ioDir, path } = sessionPath(name, f.share ?? false);
+  if (f.i) {
+    const probe = await probeSocket(path, name);
+    if (probe.state === 'live') throw new UsageError(`io: ${name} is already running${probe.hello ? ` (pid ${probe.hello.pid})` : ''}; -i starts a new server`);
+    if (probe.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
+    return (await import('./serve.js')).serve(name, f, { console: true, noListen: false });
+  }
+  const dial = await dialSocket(path, name);
+  if (dial.state === 'live') return attachShell(greet(dial.socket, name), name, startWords, f.token);
+  if (dial.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
+  // A server in the background has no terminal: -v alone means the default log.
+  if (f.v && f.l === undefined) f.l = true;
+  const logFile = f.l === true ? join(ioDir, `${name}.log`) : typeof f.l === 'string' ? f.l : null;
+  let ws = '';
+  try {
+    ws = await startInBackground(name, serverArgs(f), logFile);
+  } catch (err) {
+    // Another io started this name a moment before us: attach to that one.
+    if (!(err instanceof IoError && err.code === 'IO_ERR_RUNNING' && f.a)) throw err;
+  }
+  if (ws) process.stderr.write(`io: ${name} listens on ${ws} (page: ${ws.replace(/^ws/, 'http')}/#token=${readFileSync(join(ioDir, `${name}.token`), 'utf8').trim()})\n`);
+  if (f.a) return attachShell(attach(name, attachOpts()), name, startWords, f.token);
+  process.stderr.write(`io: ${name} started (attach: io ${name})\n`);
+}
+
+/** io's server flags, as iosrv takes them. */
+function serverArgs(f: IoFlags): string[] {
+  const args: string[] = [];
+  if (f.d) args.push('-d');
+  if (f.p) args.push('-p');
+  if (f.v) args.push('-v');
+  if (f.l !== undefined) args.push(typeof f.l === 'string' ? `-l${f.l}` : '-l');
+  if (f.c !== undefined) args.push('-c', f.c);
+  if (f.pty) args.push('--pty');
+  if (f.pipes) args.push('--pipes');
+  if (f.share) args.push('--share');
+  if (f.listen) args.push('--listen', `${f.listen.host.includes(':') ? `[${f.listen.host}]` : f.listen.host}:${f.listen.port}`);
+  if (f.tokenFile) args.push('--token-file', f.tokenFile);
+  if (f.tlsCert) args.push('--tls-cert', f.tlsCert);
+  if (f.tlsKey) args.push('--tls-key', f.tlsKey);
+  args.push('--buffer', String(f.buffer), '--hubs', String(f.hubs), '--max-frame', String(f.maxFrame));
+  args.push('--max-clients', String(f.maxClients), '--stall-timeout', String(f.stallTimeout));
+  if (f.nats) args.push('--nats', f.nats.join(','), '--nats-replicas', String(f.natsReplicas));
+  if (f.natsHubs) args.push('--nats-hubs', f.natsHubs.join(','));
+  if (f.natsWrite) args.push('--nats-write');
+  if (f.natsCreds) args.push('--nats-creds', f.natsCreds);
+  return args;
+}
+
+async function ls(): Promise<void> {
+  const ioDir = resolveIoDir();
+  const list = await listSessions(ioDir);
+  if (list.length === 0) {
+    process.stdout.write(`no sessions in ${ioDir}\n`);
+    return;
+  }
+  process.stdout.write('NAME\tPID\tHUBS\tCLIENTS\tAGE\n');
+  for (const s of list) {
+    if (s.state === 'stale') process.stdout.write(`${s.name}\t-\t-\t-\tstale socket, removed\n`);
+    else if (s.state === 'silent') process.stdout.write(`${s.name}\t?\t?\t?\tnot answering\n`);
+    else process.stdout.write(`${s.name}\t${s.pid}\t${s.hubs}\t${s.clients}\t${age(Date.now() - (s.startedAt ?? Date.now()))}\n`);
+  }
+}
+
+function age(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
+}
+
+async function readHub(name: string, hub: number, fromNew: boolean): Promise<void> {
+  const client = await attach(name, attachOpts());
+  client.on({
+    data: (_h, bytes) => {
+      if (!writeDirect(process.stdout, [bytes])) {
+        client.pause();
+        process.stdout.once('drain', () => client.resume());
+      }
+    },
+    gap: (_h, lost) => process.stderr.write(`io: lost ${lost} bytes\n`),
+    eof: () => {
+      client.close();
+      process.stdout.end(() => done(0));
+    },
+    error: (_h, message) => {
+      if (!message.includes('server quit')) {
+        process.stderr.write(`${message}\n`);
+        done(1);
+      }
+    },
+    close: (reason) => process.stdout.end(() => done(reason ? 0 : 1)),
+  });
+  process.stdout.on('error', () => done(0)); // the reader downstream left (head, less): so do we
+  client.subscribe(hub, { fromNew });
+}
+
+async function readNats(target: NatsTarget, hub: number): Promise<void> {
+  const { natsConnect, followHub } = await import('../client/nats.js');
+  const nc = await natsConnect(target);
+  process.stdout.on('error', () => done(0));
+  await followHub(nc, target.name, hub, {
+    data: (bytes) => void process.stdout.write(bytes),
+    gap: (lost) => void process.stderr.write(`io: lost ${lost} bytes\n`),
+    eof: () => {},
+  });
+  await nc.close();
+  process.stdout.end(() => done(0));
+}
+
+/** io nats://HOST:PORT/NAME: a terminal on trihub 0 through NATS; keys go to io.NAME.in.0 (served with --nats-write). */
+async function attachNats(target: NatsTarget): Promise<void> {
+  const { natsConnect, followHub, natsWrite } = await import('../client/nats.js');
+  const nc = await natsConnect(target);
+  const stdin = process.stdin;
+  const leave = (status: number, message: string | null): void => {
+    if (stdin.isTTY) stdin.setRawMode(false);
+    if (message) process.stderr.write(`${message}\n`);
+    void nc.close().finally(() => done(status));
+  };
+  if (stdin.isTTY) stdin.setRawMode(true);
+  stdin.on('data', (b: Buffer) => {
+    const cut = b.indexOf(DETACH_KEY);
+    if (cut >= 0) {
+      if (cut > 0) natsWrite(nc, target.name, 0, b.subarray(0, cut));
+      return leave(0, `io: detached from ${target.name}`);
+    }
+    natsWrite(nc, target.name, 0, b);
+  });
+  process.on('SIGTERM', () => leave(1, `io: ${target.name}: SIGTERM; detached`));
+  const out = followHub(nc, target.name, 1, { data: (b) => void process.stdout.write(b), gap: (n) => void process.stderr.write(`\r\nio: lost ${n} bytes\r\n`), eof: () => {} });
+  void followHub(nc, target.name, 2, { data: (b) => void process.stderr.write(b), gap: () => {}, eof: () => {} }).catch(() => {});
+  await out;
+  leave(0, null);
+}
+
+async function writeHub(name: string, hub: number): Promise<void> {
+  const client = await attach(name, attachOpts());
+  client.on({
+    error: (_h, message) => {
+      process.stderr.write(`${message}\n`);
+      done(1);
+    },
+    close: (reason) => {
+      if (reason) process.stderr.write(`${reason}\n`);
+      done(reason?.includes('server quit') ? 0 : 1);
+    },
+  });
+  process.stdin.on('data', (bytes: Buffer) => {
+    if (!client.write(hub, bytes)) {
+      process.stdin.pause();
+      client.onDrain(() => process.stdin.resume());
+    }
+  });
+  process.stdin.on('end', () => {
+    client.endInput(hub);
+    // a ctl round trip: once it answers, every byte before it is in the hub
+    void client.ctl('status').then(() => {
+      client.close();
+      done(0);
+    });
+  });
+}
+
+async function ctl(name: string, words: string[], json: boolean): Promise<void> {
+  const client = await attach(name, attachOpts());
+  let status = 0;
+  for (const c of splitCommands(words)) {
+    const reply = await client.ctl(c, { json });
+    process.stdout.write(`${reply}\n`);
+    if (reply.startsWith('io:')) status = 1;
+  }
+  client.close();
+  done(status);
+}
+
+/** Each word is a command, but `signal N SIG` and `eof N` take their arguments along. */
+export function splitCommands(words: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const takes = w === 'signal' ? 2 : w === 'eof' ? 1 : 0;
+    out.push([w, ...words.slice(i + 1, i + 1 + takes)].join(' '));
+    i += takes;
+  }
+  return out;
+}
+
+async function kill(name: string): Promise<void> {
+  checkIoDir(resolveIoDir());
+  const path = socketPath(resolveIoDir(), name);
+  const probe = await probeSocket(path, name);
+  if (probe.state !== 'live') throw new IoError('IO_ERR_NO_SERVER', `io: ${name}: no such session${probe.state === 'stale' ? ' (a stale socket; removed)' : ''}`);
+  const client = await attach(name);
+  const closed = new Promise<void>((resolve) => client.on({ close: () => resolve() }));
+  await client.ctl('quit');
+  await closed;
+  process.stderr.write(`io: ${name}: quit\n`);
+}
+
+async function host(name: string, trihub: number, readyFd: number | undefined): Promise<void> {
+  const ready = readyLine(readyFd);
+  let client: Client;
+  try {
+    client = await attach(name, attachOpts());
+  } catch (err) {
+    ready((err as Error).message);
+    throw err;
+  }
+  process.on('SIGHUP', () => {});
+  const { runHost } = await import('../shell/local.js');
+  const status = await runHost(client, trihub, null, (err) => ready(err ?? 'ready'));
+  done(status);
+}
+
+/** Parse the command line and run what it says. */
+export async function run(): Promise<void> {
+  await program.parseAsync();
+}
