@@ -266,6 +266,19 @@ export function fdCount(pid) {
 }
 
 /** Pids (in this scratch) whose command line starts with argv0's basename. */
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** CPU seconds (user + system) a process has used; NaN once it is gone. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
 export function pidsNamed(dir, name) {
   return processesIn(dir).filter((pid) => {
     try {

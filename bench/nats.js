@@ -20,14 +20,13 @@
 // counts; IO_BENCH_NATS_READERS=10,100,1000 picks the counts;
 // IO_BENCH_NATS_RATE=chunks/s sets the pace.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { MiB, SCALE, deadline, dropScratch, envIn, finish, fix, machine, met, rssBytes, scratch, sleep, startIosrv, stopIosrv, table, waitFor } from './lib.js';
+import { MiB, SCALE, cpuSeconds, deadline, dropScratch, envIn, finish, fix, machine, met, rssBytes, scratch, sleep, startIosrv, stopIosrv, table, waitFor } from './lib.js';
 
 const CHUNK_BYTES = 4096;
 const RATE = Number(process.env.IO_BENCH_NATS_RATE) > 0 ? Number(process.env.IO_BENCH_NATS_RATE) : 25;
@@ -36,18 +35,10 @@ const WORKERS = 4;
 const WARM_MS = Number(process.env.IO_BENCH_NATS_WARM_MS) || 2000;
 const WINDOW_MS = Math.max(2000, Math.round(8000 * SCALE));
 const NATS_SERVER = process.env.NATS_SERVER ?? '/usr/sbin/nats-server';
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 const NAME = 'fan';
 
 /** Monotonic µs, the same clock in every process on the machine (CLOCK_MONOTONIC). */
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
-
-/** CPU seconds (user + system) a process has used. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {

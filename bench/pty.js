@@ -14,7 +14,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILDS, COLS, MiB, Pty, RELAY_JS, ROWS, RUNS, SCALE, deadline, envIn, NODE_FLAGS, finish, fix, have, median, met, mkfifo, pokeFifo, run, scratch, sleep, startIosrv, startRelay, stopIosrv, table, textFile } from './lib.js';
+import { BUILDS, COLS, MiB, Pty, RELAY_JS, ROWS, RUNS, SCALE, cpuSeconds, deadline, envIn, NODE_FLAGS, finish, fix, have, median, met, mkfifo, pidsNamed, pokeFifo, run, scratch, sleep, startIosrv, startRelay, stopIosrv, table, textFile } from './lib.js';
 
 const FILE_BYTES = Math.round((64 * MiB * SCALE) / 80) * 80;
 const WARM_BYTES = Math.min(FILE_BYTES, 4 * MiB);
@@ -53,27 +53,30 @@ for (const b of BUILDS) {
     const srv = await startIosrv(dir, tag, ['--pty', ...(mode ? [mode] : []), '-c', `/bin/sh ${l.loop}`], { iosrv: b.iosrv });
     servers.push(srv);
     const term = new Pty(dir, process.execPath, [...NODE_FLAGS, b.io, tag]);
-    peers.push({ name: `${b.label}${mode ? ` ${mode}` : ''}`, fifo: l.fifo, term, isIo: true });
+    peers.push({ name: `${b.label}${mode ? ` ${mode}` : ''}`, fifo: l.fifo, term, isIo: true, pids: () => [srv.pid, term.pid] });
   }
 }
 
 // The Node floor: a plain Node relay of the pty over a Unix socket, and its client (bench/relay.js).
 l = loopFor('relay');
 const relay = await startRelay(dir, 'relay', `/bin/sh ${l.loop}`);
-peers.push({ name: 'plain Node relay', fifo: l.fifo, term: new Pty(dir, process.execPath, [RELAY_JS, 'attach', relay.sock]), isRelay: true });
+const relayTerm = new Pty(dir, process.execPath, [RELAY_JS, 'attach', relay.sock]);
+peers.push({ name: 'plain Node relay', fifo: l.fifo, term: relayTerm, isRelay: true, pids: () => [relay.child.pid, relayTerm.pid] });
 
 if (have('dtach')) {
   const sock = join(dir, 'dtach.sock');
   l = loopFor('dtach');
   run('dtach', ['-n', sock, '-E', '-r', 'none', '/bin/sh', l.loop], envIn(dir));
-  peers.push({ name: 'dtach', fifo: l.fifo, term: new Pty(dir, 'dtach', ['-a', sock, '-E', '-r', 'none']), noBacklog: true });
+  const term = new Pty(dir, 'dtach', ['-a', sock, '-E', '-r', 'none']);
+  peers.push({ name: 'dtach', fifo: l.fifo, term, noBacklog: true, pids: () => [pidsNamed(dir, 'dtach').find((pid) => pid !== term.pid), term.pid] });
 } else skipped.push('dtach');
 
 if (have('tmux')) {
   const env = envIn(dir);
   l = loopFor('tmux');
   run('tmux', ['-L', 'iob', '-f', '/dev/null', 'new', '-d', '-x', String(COLS), '-y', String(ROWS), `/bin/sh ${l.loop}`, ';', 'set', '-g', 'status', 'off'], env);
-  peers.push({ name: 'tmux', fifo: l.fifo, term: new Pty(dir, 'tmux', ['-L', 'iob', 'attach']) });
+  const term = new Pty(dir, 'tmux', ['-L', 'iob', 'attach']);
+  peers.push({ name: 'tmux', fifo: l.fifo, term, pids: () => [pidsNamed(dir, 'tmux: server')[0], term.pid] });
 } else skipped.push('tmux');
 
 // Attached: the loop's READY on each client's screen (dtach keeps no backlog: give it a moment).
@@ -89,13 +92,16 @@ async function once(p, file, bytes) {
   if (p.stalled) return { mibs: NaN, s: NaN, clientBytes: NaN };
   const marker = `IOB-END-${process.pid}-${++seq}`;
   const before = p.term.bytes;
+  const pids = p.pids?.() ?? [];
+  const cpu0 = pids.map(cpuSeconds);
   const seen = p.term.find(marker, RUN_TIMEOUT_MS);
   const t0 = process.hrtime.bigint();
   await pokeFifo(p.fifo, `${file} ${marker}\n`);
   try {
     const t1 = await seen;
     const s = Number(t1 - t0) / 1e9;
-    return { mibs: bytes / MiB / s, s, clientBytes: p.term.bytes - before };
+    const cpuMs = pids.map((pid, i) => 1000 * (cpuSeconds(pid) - cpu0[i]));
+    return { mibs: bytes / MiB / s, s, clientBytes: p.term.bytes - before, serverMs: cpuMs[0] ?? NaN, clientMs: cpuMs[1] ?? NaN };
   } catch (err) {
     p.stalled = `stalled after ${fix((p.term.bytes - before) / MiB, 1)} MiB (${err.message.replace(/ \(.*/, '')})`;
     return { mibs: NaN, s: NaN, clientBytes: NaN };
@@ -130,15 +136,17 @@ const fig = Object.fromEntries(peers.map((p) => [p.name, {
   toBare: roundRatio(p, byName['bare pty']),
   toDtach: roundRatio(p, byName['dtach']),
   toRelay: roundRatio(p, byName['plain Node relay']),
+  serverMs: median(p.runs.map((x) => x.serverMs)),
+  clientMs: median(p.runs.map((x) => x.clientMs)),
 }]));
 
 console.log(`## pty: ${fix(FILE_BYTES / MiB, 0)} MiB of text, session → one attached client on a pty (${COLS}x${ROWS}, median of ${PTY_RUNS})\n`);
 console.log(table(
-  ['peer', 'MiB/s', 's/run', 'client saw', '× bare pty', '× dtach', '× plain Node relay'],
+  ['peer', 'MiB/s', 's/run', 'client saw', '× bare pty', '× dtach', '× plain Node relay', 'server CPU ms/run', 'client CPU ms/run'],
   peers.map((p) => {
     const f = fig[p.name];
-    if (p.stalled && !Number.isFinite(f.mibs)) return [p.name, p.stalled, '–', '–', '–', '–', '–'];
-    return [p.name, `${fix(f.mibs, 1)}${p.stalled ? ` (then ${p.stalled})` : ''}`, fix(f.s, 2), `${fix((100 * f.seen) / FILE_BYTES, 1)} %`, fix(f.toBare), fix(f.toDtach), fix(f.toRelay)];
+    if (p.stalled && !Number.isFinite(f.mibs)) return [p.name, p.stalled, '–', '–', '–', '–', '–', '–', '–'];
+    return [p.name, `${fix(f.mibs, 1)}${p.stalled ? ` (then ${p.stalled})` : ''}`, fix(f.s, 2), `${fix((100 * f.seen) / FILE_BYTES, 1)} %`, fix(f.toBare), fix(f.toDtach), fix(f.toRelay), fix(f.serverMs, 0), fix(f.clientMs, 0)];
   }),
 ));
 console.log(`\nruns (MiB/s): ${peers.map((p) => `${p.name} ${p.runs.map((x) => fix(x.mibs, 1)).join('/')}`).join('; ')}`);
@@ -153,6 +161,7 @@ if (byName['dtach']) {
   }
 }
 console.log('\n"client saw": bytes on the client\'s terminal / bytes the session wrote (the pty adds a \\r per line: 101.2 % is all of it).');
+console.log('CPU ms/run: user + system time of the peer\'s server (iosrv, the relay, the dtach master, the tmux server) and of its attached client during a run.');
 
 // The io clients leave first (Ctrl-\\), so a profile of either is written on a clean exit.
 for (const p of peers) if (p.isIo || p.isRelay) p.term.write('\x1c');
