@@ -14,12 +14,14 @@ import { decodeGap, decodeResize, encodeFrame, encodeFrameJoined, encodeResize, 
 import { writeDirect } from '../sys/direct.js';
 import type { Hello } from '../sys/handshake.js';
 
-/** Data pieces of one hub, arriving together, are joined up to this size. */
-const JOIN_DATA_BYTES = 16 * 1024;
-
 export interface ClientEvents {
   /** Bytes of hub N as they arrive (a data frame may come in pieces: it is a byte stream). */
   data?: (hub: number, bytes: Buffer) => void;
+  /**
+   * Instead of data: every piece of hub N that came in one read, at once, so
+   * they can be written with one system call (writev) rather than one each.
+   */
+  dataPieces?: (hub: number, pieces: Buffer[]) => void;
   gap?: (hub: number, lostBytes: number) => void;
   eof?: (hub: number) => void;
   /** To a host process: the window size of its trihub changed. */
@@ -148,18 +150,20 @@ export class Client {
       this.socket.destroy();
       return;
     }
-    // Small data pieces of one hub that came in one read go on as one (one
-    // write to the terminal instead of several); large ones as they are.
-    let from = 0;
-    while (from < frames.length) {
+    const pieces = this.handlers.dataPieces;
+    if (!pieces) {
+      for (const f of frames) this.onFrame(f);
+      return;
+    }
+    // A read often holds the end of one data frame and the start of the next,
+    // or several small ones: the pieces of one hub go on together.
+    for (let from = 0; from < frames.length; ) {
       const f = frames[from]!;
       let to = from + 1;
-      let bytes = f.payload.length;
       if (f.type === Frame.data) {
-        while (to < frames.length && frames[to]!.type === Frame.data && frames[to]!.hub === f.hub && bytes + frames[to]!.payload.length <= JOIN_DATA_BYTES) bytes += frames[to++]!.payload.length;
-      }
-      if (to === from + 1) this.onFrame(f);
-      else this.handlers.data?.(f.hub, Buffer.concat(frames.slice(from, to).map((x) => x.payload), bytes));
+        while (to < frames.length && frames[to]!.type === Frame.data && frames[to]!.hub === f.hub) to++;
+        pieces(f.hub, frames.slice(from, to).map((x) => x.payload));
+      } else this.onFrame(f);
       from = to;
     }
   }
@@ -168,7 +172,7 @@ export class Client {
     const h = this.handlers;
     switch (f.type) {
       case Frame.data:
-        return h.data?.(f.hub, f.payload);
+        return h.dataPieces ? h.dataPieces(f.hub, [f.payload]) : h.data?.(f.hub, f.payload);
       case Frame.gap:
         return h.gap?.(f.hub, decodeGap(f.payload));
       case Frame.eof:

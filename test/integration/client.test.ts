@@ -1,0 +1,70 @@
+// client.test.ts — the client library against a server played by hand on a
+// real Unix socket, so the test decides how the bytes arrive: a data frame
+// split across reads comes out as it arrives, and what one read brings of a
+// hub goes to dataPieces in one call (one writev for ioshell and io read).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Client } from '../../src/client/client.js';
+import { greet } from '../../src/client/connect.js';
+import { encodeFrameJoined, Frame, PROTOCOL_VERSION } from '../../src/core/frame.js';
+import { connectUnix } from '../../src/sys/socket.js';
+import { useScope } from '../helpers/scope.js';
+import { waitFor } from '../helpers/until.js';
+
+const scope = useScope();
+
+const HELLO = { version: PROTOCOL_VERSION, name: 'hand', pid: 1, maxHubs: 64, bufferBytes: 524288, pacing: 'fast', role: 'control', sessions: [] };
+
+/** A client greeted by a hand-played server; the server's end of the socket to write frames on. */
+async function handPlayed(): Promise<{ client: Client; server: Socket }> {
+  const dir = mkdtempSync(join(tmpdir(), 'io-client-'));
+  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'hand');
+  let accepted: (s: Socket) => void = () => {};
+  const got = new Promise<Socket>((resolve) => (accepted = resolve));
+  const listener = createServer((s) => {
+    s.once('data', () => s.write(Buffer.concat([Buffer.from(`IO ${PROTOCOL_VERSION}\n`), encodeFrameJoined(Frame.hello, 0, Buffer.from(JSON.stringify(HELLO)))])));
+    accepted(s);
+  }).listen(path);
+  scope.defer(() => listener.close());
+  await new Promise((resolve) => listener.once('listening', resolve));
+  const client = await greet(await connectUnix(path, 'hand'), 'hand');
+  const server = await got;
+  scope.defer(() => {
+    client.close();
+    server.destroy();
+  });
+  return { client, server };
+}
+
+describe('Client', () => {
+  it('hands every piece of a hub that one read brings to dataPieces in one call, and other hubs and frames in order', { timeout: 10_000 }, async () => {
+    const { client, server } = await handPlayed();
+    const calls: string[] = [];
+    client.on({ dataPieces: (hub, pieces) => calls.push(`${hub}:${pieces.map((p) => p.toString()).join('|')}`), eof: (hub) => calls.push(`${hub}:eof`) });
+    server.write(Buffer.concat([
+      encodeFrameJoined(Frame.data, 1, Buffer.from('ab')),
+      encodeFrameJoined(Frame.data, 1, Buffer.from('cd')),
+      encodeFrameJoined(Frame.data, 2, Buffer.from('err')),
+      encodeFrameJoined(Frame.data, 1, Buffer.from('ef')),
+      encodeFrameJoined(Frame.eof, 1),
+    ]));
+    await waitFor(() => calls.length === 4, { what: `four calls (got ${calls.join(' ')})` });
+    expect(calls).toEqual(['1:ab|cd', '2:err', '1:ef', '1:eof']);
+  });
+
+  it('hands on a data frame split across reads as its pieces arrive, without waiting for the rest', { timeout: 10_000 }, async () => {
+    const { client, server } = await handPlayed();
+    let seen = '';
+    client.on({ data: (_hub, bytes) => (seen += bytes.toString()) });
+    const frame = encodeFrameJoined(Frame.data, 1, Buffer.from('hello, world'));
+    server.write(frame.subarray(0, 8 + 5));
+    await waitFor(() => seen === 'hello', { what: `the first piece (seen '${seen}')` });
+    server.write(frame.subarray(8 + 5));
+    await waitFor(() => seen === 'hello, world', { what: `the rest (seen '${seen}')` });
+  });
+});
