@@ -8,7 +8,7 @@
 // one in the background and returns; -a then attaches; -i runs it here with a
 // console. With a live server, io attaches. With no name: iorc.$pid.
 
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { attach, type AttachOptions } from '../client/connect.js';
