@@ -12,7 +12,13 @@
 // server, HUBS hubs started with `io ctl NAME h3s0 h4s0 …`, each filled with
 // FILL_BYTES through a raw `write N` (more than the ring, so the ring is full),
 // and the growth divided by HUBS, against the ring size; once as the server
-// runs, once with a gc() every 300 ms (what it holds, garbage collected).
+// runs, once with a gc() every 50 ms (what it holds, garbage collected).
+// That gc() is more frequent than the clients' because every socket read is
+// a fresh 64 KiB buffer, garbage once copied into the ring: with a gc()
+// every 300 ms, fills back to back left 4-5 MiB of it between two gc()s,
+// malloc kept that high-water mark, and it was shared out among the hubs
+// (1.2 × ring), though a second batch of hubs reuses it. Every 50 ms about
+// one fill's worth waits, as after the baseline's fill of hub 1.
 // Each figure is the median of RUNS servers started afresh.
 
 import { join } from 'node:path';
@@ -22,8 +28,10 @@ const SETTLE_MS = 1000;
 const CLIENTS = 10;
 const MORE_CLIENTS = 200; // 10 alone leaves ±10 KiB a client of noise
 const HUBS = 40; // 10 leaves ±300 KiB a hub of noise on a busy machine
-/** Node flags for a server that collects its garbage every 300 ms: what it holds, not what it has yet to free. */
-const GC_FLAGS = ['--expose-gc', '--import=data:text/javascript,setInterval(()=>{gc();gc()},300).unref()'];
+/** Node flags for a server that collects its garbage every ms: what it holds, not what it has yet to free. */
+const gcFlags = (ms) => ['--expose-gc', `--import=data:text/javascript,setInterval(()=>{gc();gc()},${ms}).unref()`];
+const CLIENT_GC_MS = 300;
+const HUB_GC_MS = 50;
 const RING_BYTES = 512 * KiB;
 const FILL_BYTES = 1 * MiB;
 deadline(280_000, 'memory');
@@ -55,7 +63,7 @@ async function framedClient(sock) {
 }
 
 async function ioIdle(b, withGc) {
-  const srv = await startIosrv(dir, 'm', [], { iosrv: b.iosrv, env: { SHELL: '/bin/sh' }, ...(withGc ? { node: GC_FLAGS } : {}) });
+  const srv = await startIosrv(dir, 'm', [], { iosrv: b.iosrv, env: { SHELL: '/bin/sh' }, ...(withGc ? { node: gcFlags(CLIENT_GC_MS) } : {}) });
   const idle = await settledRss(srv.pid);
   const first = await framedClient(srv.socket);
   const base = await settledRss(srv.pid);
@@ -70,7 +78,7 @@ async function ioIdle(b, withGc) {
 }
 
 async function ioHubs(b, withGc) {
-  const srv = await startIosrv(dir, 'h', ['-d'], { iosrv: b.iosrv, ...(withGc ? { node: GC_FLAGS } : {}) });
+  const srv = await startIosrv(dir, 'h', ['-d'], { iosrv: b.iosrv, ...(withGc ? { node: gcFlags(HUB_GC_MS) } : {}) });
   // One hub used first, so the code of starting and filling a hub is loaded before the baseline.
   await fill(srv.socket, 1);
   const base = await settledRss(srv.pid);
@@ -164,7 +172,7 @@ console.log(table(
     fix(r.idle / io.idle, 3),
   ]),
 ));
-console.log(`\nA hub's ring is ${RING_BYTES / KiB} KiB. "After GC": the same, on a server that runs gc() every 300 ms (node --expose-gc): what it holds. As it runs, RSS also carries garbage (the socket buffers that carried a fill, a heap that grew in steps) until V8 next collects, so those columns wander by tens of KiB a client.`);
+console.log(`\nA hub's ring is ${RING_BYTES / KiB} KiB. "After GC": the same, on a server that runs gc() every ${CLIENT_GC_MS} ms (${HUB_GC_MS} ms for the hubs) (node --expose-gc): what it holds. As it runs, RSS also carries garbage (the socket buffers that carried a fill, a heap that grew in steps) until V8 next collects, so those columns wander by tens of KiB a client; per hub, each socket read is a fresh 64 KiB buffer that only a scavenge frees, and input alone brings one about when such buffers reach 32 MB (2 × V8's default largest semi-space): up to 32 MB of fill buffers wait, shared out among the ${HUBS} hubs though not theirs.`);
 console.log(`io's clients here are framed clients of this process (hubs 1 and 2 subscribed); dtach's and tmux's are \`dtach -a\` / \`tmux attach\` on ptys of 80x24.`);
 if (skipped.length) console.log(`\nskipped (not installed): ${skipped.join(', ')}`);
 console.log('');

@@ -10,7 +10,7 @@
 // Not here: the terminal on a session (attach.ts), which the plain
 // `io NAME` reaches without this file (io.ts).
 
-import { Command, Option } from 'commander';
+import { Command, Option } from './commander.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { attach, greet, type AttachOptions } from '../client/connect.js';

@@ -3,7 +3,7 @@
 // Every limit is a named option with its default here; every refusal is a
 // UsageError naming the flag and the reason (exit 2).
 
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from './commander.js';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_BUFFER_BYTES } from '../core/hub.js';
 import { DEFAULT_MAX_HUBS } from '../core/hubs.js';

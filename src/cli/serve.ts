@@ -8,7 +8,6 @@
 
 import { closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Log, fileSink, streamSink } from '../server/log.js';
 import { startServer } from '../server/server.js';
 import { resolveIoDir } from '../sys/iodir.js';
@@ -63,6 +62,8 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   process.on('SIGTERM', () => void server.quit('SIGTERM'));
   process.on('SIGINT', () => void server.quit('SIGINT'));
   if (mode.console) {
+    // readline only for the console: a server in the background never loads it.
+    const { createInterface } = await import('node:readline');
     const isTTY = process.stdin.isTTY === true;
     const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'io: ', terminal: isTTY });
     const prompt = (): void => {

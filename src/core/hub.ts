@@ -172,9 +172,13 @@ export class Hub {
     return id;
   }
 
-  /** A detached output stops holding room. */
+  /** A detached output stops holding room; the last one takes the shared copy with it. */
   removeOutput(out: OutputId): void {
-    if (this.outputs.delete(out)) this.checkRoom();
+    if (!this.outputs.delete(out)) return;
+    // Nobody is left to hand it to: without this a hub whose readers have all
+    // gone would hold its last written chunk (up to a socket read, 64 KiB) until the next write.
+    if (this.outputs.size === 0) this.copyMemo = null;
+    this.checkRoom();
   }
 
   hasOutput(out: OutputId): boolean {

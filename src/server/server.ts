@@ -29,7 +29,7 @@ import { Session } from './session.js';
 import { WindowSizes } from './sizes.js';
 import { acceptStream } from './unix.js';
 import type { Role } from './wire.js';
-import { Tokens } from './tokens.js';
+import type { Tokens } from './tokens.js';
 import type { ListenOptions, WsListener } from './websocket.js';
 import type { NatsBridge } from './nats.js';
 import type { Log } from './log.js';
@@ -346,6 +346,8 @@ export class Server {
 
   private async listenWs(l: ListenOptions, Listener: typeof WsListener): Promise<void> {
     try {
+      // node:crypto, for the tokens, is loaded here too: an idle server without --listen has no use for it.
+      const { Tokens } = await import('./tokens.js');
       this.tokens = new Tokens(join(this.opts.ioDir, `${this.name}.token`), this.opts.tokenFile);
       this.ws = new Listener(this, l);
       this.wsAddress = await this.ws.listen(l.host, l.port);

@@ -298,6 +298,18 @@ describe('Hub', () => {
     expect(got?.buffer).not.toBe(written.buffer);
   });
 
+  it('takeCopy: a hub whose last output left lets go of what was written', () => {
+    const hub = new Hub(0, { bufferBytes: 8 });
+    const gone = hub.addOutput('gone');
+    const written = unpooled('abc');
+    hub.write(written);
+    hub.removeOutput(gone);
+    const out = hub.addOutput('after');
+    const got = hub.takeCopy(out, 8).data;
+    expect(got?.toString('latin1')).toBe('abc');
+    expect(got?.buffer).not.toBe(written.buffer);
+  });
+
   it('take: readers at the same position share the same views', () => {
     const hub = new Hub(0, { bufferBytes: 4 });
     const a = hub.addOutput('a');
