@@ -3,16 +3,13 @@
 // split across reads comes out as it arrives, and what one read brings of a
 // hub goes to dataPieces in one call (one writev for ioshell and io read).
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/client.js';
 import { greet } from '../../src/client/connect.js';
 import { encodeFrameJoined, Frame, PROTOCOL_VERSION } from '../../src/core/frame.js';
-import { connectUnix } from '../../src/sys/socket.js';
 import { useScope } from '../helpers/scope.js';
+import { unixPair } from '../helpers/socketpair.js';
 import { waitFor } from '../helpers/until.js';
 
 const scope = useScope();
@@ -21,23 +18,11 @@ const HELLO = { version: PROTOCOL_VERSION, name: 'hand', pid: 1, maxHubs: 64, bu
 
 /** A client greeted by a hand-played server; the server's end of the socket to write frames on. */
 async function handPlayed(): Promise<{ client: Client; server: Socket }> {
-  const dir = mkdtempSync(join(tmpdir(), 'io-client-'));
-  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'hand');
-  let accepted: (s: Socket) => void = () => {};
-  const got = new Promise<Socket>((resolve) => (accepted = resolve));
-  const listener = createServer((s) => {
-    s.once('data', () => s.write(Buffer.concat([Buffer.from(`IO ${PROTOCOL_VERSION}\n`), encodeFrameJoined(Frame.hello, 0, Buffer.from(JSON.stringify(HELLO)))])));
-    accepted(s);
-  }).listen(path);
-  scope.defer(() => listener.close());
-  await new Promise((resolve) => listener.once('listening', resolve));
-  const client = await greet(await connectUnix(path, 'hand'), 'hand');
-  const server = await got;
-  scope.defer(() => {
-    client.close();
-    server.destroy();
-  });
+  const { near, far: server } = await unixPair(scope);
+  server.once('data', () => server.write(Buffer.concat([Buffer.from(`IO ${PROTOCOL_VERSION}\n`), encodeFrameJoined(Frame.hello, 0, Buffer.from(JSON.stringify(HELLO)))])));
+  server.resume();
+  const client = await greet(near, 'hand');
+  scope.defer(() => client.close());
   return { client, server };
 }
 

@@ -5,34 +5,18 @@
 // direct write comes up short (or meets EAGAIN) and the stream must carry the
 // rest; what arrives must be every byte, in the order written.
 
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { writeDirect } from '../../src/sys/direct.js';
 import { useScope } from '../helpers/scope.js';
+import { unixPair } from '../helpers/socketpair.js';
 
 const scope = useScope();
 
+/** A writer, and a reader paused until the test lets it read. */
 async function pair(): Promise<{ writer: Socket; reader: Socket }> {
-  const dir = mkdtempSync(join(tmpdir(), 'io-direct-'));
-  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 's');
-  let accepted: (s: Socket) => void = () => {};
-  const got = new Promise<Socket>((resolve) => (accepted = resolve));
-  const server: Server = createServer((s) => accepted(s)).listen(path);
-  scope.defer(() => server.close());
-  await new Promise((resolve) => server.once('listening', resolve));
-  const writer = connect(path);
-  await new Promise((resolve) => writer.once('connect', resolve));
-  const reader = await got;
-  reader.pause();
-  scope.defer(() => {
-    writer.destroy();
-    reader.destroy();
-  });
-  return { writer, reader };
+  const { near, far } = await unixPair(scope);
+  return { writer: near, reader: far };
 }
 
 /** Bytes 0..n of a counting pattern, so any reordering or loss shows. */
