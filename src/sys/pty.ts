@@ -12,6 +12,14 @@
 // So the destroy is wrapped: first everything still readable is read and
 // handed on (at most a stream buffer and the kernel's pty buffer).
 //
+// Reads: node-pty reads the master through a tty.ReadStream, whose 'data'
+// costs a fresh Buffer and the Readable machinery per read (at most 4 KiB from
+// a pty: 16 000 reads for 64 MiB). spawn() builds that stream while it runs,
+// so for that one call tty.ReadStream is one that reads into a buffer of ours
+// (net's documented `onread`, as sys/reads.ts does), and each read is copied
+// out at its size. Should node-pty ever build its stream another way, its
+// onData is used as before.
+//
 // node-pty is CommonJS, so it is required: imported from an ES module, Node
 // would load its cjs-module-lexer to parse the package for named exports
 // (with commander, see cli/commander.ts, 0.5 MB of an idle server's RSS).
@@ -23,7 +31,28 @@ import type * as NodePty from 'node-pty';
 import { IoError } from '../core/errors.js';
 import { defaultShell, foregroundGroup, signalGroup, type Command, type SessionProcess } from './proc.js';
 
-const pty = createRequire(import.meta.url)('node-pty') as typeof NodePty;
+const require = createRequire(import.meta.url);
+const pty = require('node-pty') as typeof NodePty;
+const tty = require('node:tty') as { ReadStream: new (fd: number, opts?: object) => object };
+
+/** The master's reads land in a buffer this big, reused (a pty read gives at most 4 KiB). */
+const PTY_READ_BYTES = 64 * 1024;
+
+/** pty.spawn, with the master read into a reused buffer and each read's bytes handed to onRead; false: node-pty reads it its own way. */
+function spawnReading(file: string, args: string[], opts: NodePty.IPtyForkOptions, onRead: (bytes: Buffer) => void): { term: NodePty.IPty; reusing: boolean } {
+  const Plain = tty.ReadStream;
+  const buffer = Buffer.allocUnsafe(PTY_READ_BYTES);
+  let reusing = false;
+  tty.ReadStream = function ReusingReadStream(fd: number) {
+    reusing = true;
+    return new Plain(fd, { onread: { buffer, callback: (n: number) => (onRead(Buffer.from(buffer.subarray(0, n))), true) } });
+  } as unknown as typeof tty.ReadStream;
+  try {
+    return { term: pty.spawn(file, args, opts), reusing };
+  } finally {
+    tty.ReadStream = Plain;
+  }
+}
 
 /** node-pty's internals this file reaches into, and only here (see the header). */
 interface PtyInternals {
@@ -74,16 +103,25 @@ function drainMaster(term: NodePty.IPty, deliver: (b: Buffer) => void): void {
 export function spawnPty(command: Command, size: { cols: number; rows: number }): SessionProcess {
   const file = command.cmd === null ? defaultShell(command.env) : '/bin/sh';
   const args = command.cmd === null ? [] : ['-c', '--', command.cmd];
+  const readers: ((b: Buffer) => void)[] = [];
+  const deliver = (b: Buffer): void => readers.forEach((fn) => fn(b));
   let term: NodePty.IPty;
   try {
-    term = pty.spawn(file, args, {
-      name: command.env['TERM'] || 'xterm-256color',
-      cols: size.cols,
-      rows: size.rows,
-      cwd: command.cwd ?? process.cwd(),
-      env: command.env as Record<string, string>,
-      encoding: null,
-    });
+    const spawned = spawnReading(
+      file,
+      args,
+      {
+        name: command.env['TERM'] || 'xterm-256color',
+        cols: size.cols,
+        rows: size.rows,
+        cwd: command.cwd ?? process.cwd(),
+        env: command.env as Record<string, string>,
+        encoding: null,
+      },
+      deliver,
+    );
+    term = spawned.term;
+    if (!spawned.reusing) term.onData((data) => deliver(data as unknown as Buffer));
   } catch (err) {
     throw new IoError('IO_ERR_SPAWN', `io: ${file}: cannot start on a pty: ${(err as Error).message}`);
   }
@@ -91,9 +129,6 @@ export function spawnPty(command: Command, size: { cols: number; rows: number })
   let exited = false;
   let cols = size.cols;
   let rows = size.rows;
-  const readers: ((b: Buffer) => void)[] = [];
-  const deliver = (b: Buffer): void => readers.forEach((fn) => fn(b));
-  term.onData((data) => deliver(data as unknown as Buffer));
   const socket = (term as unknown as PtyInternals)._socket;
   if (socket) {
     const destroy = socket.destroy.bind(socket);
