@@ -13,6 +13,7 @@ import { IoError } from '../core/errors.js';
 import { decodeGap, decodeResize, encodeFrame, encodeFrameJoined, encodeResize, Frame, FLAG_JSON, FLAG_NEW, MAX_FRAME_BYTES, type DecodedFrame, type FrameDecoder, type FrameType } from '../core/frame.js';
 import { writeDirect } from '../sys/direct.js';
 import type { Hello } from '../sys/handshake.js';
+import { readBytes } from '../sys/reads.js';
 
 export interface ClientEvents {
   /** Bytes of hub N as they arrive (a data frame may come in pieces: it is a byte stream). */
@@ -20,8 +21,11 @@ export interface ClientEvents {
   /**
    * Instead of data: every piece of hub N that came in one read, at once, so
    * they can be written with one system call (writev) rather than one each.
+   * borrowed: the pieces are views of the socket's read buffer, which its
+   * next read reuses: write them now, and copy what must wait
+   * (writeDirect's `borrowed`).
    */
-  dataPieces?: (hub: number, pieces: Buffer[]) => void;
+  dataPieces?: (hub: number, pieces: Buffer[], borrowed: boolean) => void;
   gap?: (hub: number, lostBytes: number) => void;
   eof?: (hub: number) => void;
   /** To a host process: the window size of its trihub changed. */
@@ -47,7 +51,7 @@ export class Client {
     this.name = name;
     this.hello = hello;
     this.decoder = decoder;
-    socket.on('data', (b: Buffer) => this.onSocketData(b));
+    readBytes(socket, (b, borrowed) => this.onSocketData(b, borrowed));
     socket.on('close', () => this.onSocketClose());
     // The server finished its side: it has gone. A WebSocket stream says so only
     // with 'end' (its writable side stays open), so close ours too.
@@ -143,8 +147,8 @@ export class Client {
     if (!this.isClosed) writeDirect(this.socket, [encodeFrameJoined(type, hub, payload, flags)]);
   }
 
-  private onSocketData(bytes: Buffer): void {
-    const frames = this.decoder.push(bytes);
+  private onSocketData(bytes: Buffer, borrowed: boolean): void {
+    const frames = this.decoder.push(bytes, borrowed);
     if (frames instanceof Error) {
       this.lastWord = frames.message;
       this.socket.destroy();
@@ -152,7 +156,7 @@ export class Client {
     }
     const pieces = this.handlers.dataPieces;
     if (!pieces) {
-      for (const f of frames) this.onFrame(f);
+      for (const f of frames) this.onFrame(f, borrowed);
       return;
     }
     // A read often holds the end of one data frame and the start of the next,
@@ -162,17 +166,18 @@ export class Client {
       let to = from + 1;
       if (f.type === Frame.data) {
         while (to < frames.length && frames[to]!.type === Frame.data && frames[to]!.hub === f.hub) to++;
-        pieces(f.hub, frames.slice(from, to).map((x) => x.payload));
-      } else this.onFrame(f);
+        pieces(f.hub, frames.slice(from, to).map((x) => x.payload), borrowed);
+      } else this.onFrame(f, borrowed);
       from = to;
     }
   }
 
-  private onFrame(f: DecodedFrame): void {
+  /** One frame; borrowed: its payload is a view of the read buffer (see dataPieces), copied for a data handler. */
+  private onFrame(f: DecodedFrame, borrowed = false): void {
     const h = this.handlers;
     switch (f.type) {
       case Frame.data:
-        return h.dataPieces ? h.dataPieces(f.hub, [f.payload]) : h.data?.(f.hub, f.payload);
+        return h.dataPieces ? h.dataPieces(f.hub, [f.payload], borrowed) : h.data?.(f.hub, borrowed ? Buffer.from(f.payload) : f.payload);
       case Frame.gap:
         return h.gap?.(f.hub, decodeGap(f.payload));
       case Frame.eof:

@@ -27,8 +27,12 @@ function fdOf(s: Writable & Handled): number {
   return fd;
 }
 
-/** Write parts to the stream, in order: straight to its fd while it can; false when the stream is past its mark. */
-export function writeDirect(out: NodeJS.WritableStream, parts: readonly Buffer[]): boolean {
+/**
+ * Write parts to the stream, in order: straight to its fd while it can; false
+ * when the stream is past its mark. borrowed: the parts are views of a buffer
+ * about to be reused (sys/reads.ts), so what the stream must hold is copied.
+ */
+export function writeDirect(out: NodeJS.WritableStream, parts: readonly Buffer[], borrowed = false): boolean {
   const stream = out as Writable & Handled;
   const fd = fdOf(stream);
   let done = 0;
@@ -43,7 +47,8 @@ export function writeDirect(out: NodeJS.WritableStream, parts: readonly Buffer[]
   for (const p of parts) {
     if (done >= p.length) done -= p.length;
     else {
-      rest.push(done === 0 ? p : p.subarray(done));
+      const left = done === 0 ? p : p.subarray(done);
+      rest.push(borrowed ? Buffer.from(left) : left);
       done = 0;
     }
   }

@@ -10,6 +10,7 @@
 import type { Duplex } from 'node:stream';
 import { IoError } from '../core/errors.js';
 import { Frame, FrameDecoder, PROTOCOL_VERSION, type DecodedFrame } from '../core/frame.js';
+import { readBytes } from './reads.js';
 
 export interface Hello {
   version: number;
@@ -40,10 +41,11 @@ export function handshake(socket: Duplex, name: string, timeoutMs = HANDSHAKE_TI
     let buf = Buffer.alloc(0);
     let lineDone = false;
     const decoder = new FrameDecoder({ streamData: true });
+    let stopReading = (): void => {};
     const timer = setTimeout(() => fail(new IoError('IO_ERR_NO_SERVER', `io: ${name}: no answer from the server in ${timeoutMs} ms`)), timeoutMs);
     const cleanup = (): void => {
       clearTimeout(timer);
-      socket.off('data', onData);
+      stopReading();
       socket.off('close', onClose);
       socket.off('error', onError);
     };
@@ -56,7 +58,10 @@ export function handshake(socket: Duplex, name: string, timeoutMs = HANDSHAKE_TI
       const text = buf.toString('utf8').trim();
       fail(new IoError('IO_ERR_NO_SERVER', text.startsWith('io:') ? text : `io: ${name}: the server closed the connection`));
     };
-    const onData = (chunk: Buffer): void => {
+    // A few small reads: each is copied, so what follows the hello in the
+    // last one is the decoder's own (the caller reads it later).
+    const onData = (borrowed: Buffer): void => {
+      let chunk = Buffer.from(borrowed);
       let frames: DecodedFrame[];
       if (!lineDone) {
         buf = Buffer.concat([buf, chunk]);
@@ -82,7 +87,7 @@ export function handshake(socket: Duplex, name: string, timeoutMs = HANDSHAKE_TI
       socket.pause(); // the caller's reader resumes it: nothing is read with no listener
       resolve({ hello: JSON.parse(first.payload.toString('utf8')) as Hello, decoder, frames: frames.slice(1) });
     };
-    socket.on('data', onData);
+    stopReading = readBytes(socket, onData);
     socket.on('close', onClose);
     socket.on('error', onError);
     socket.write(`IO ${PROTOCOL_VERSION}\n`);

@@ -10,15 +10,15 @@ import { greet } from '../../src/client/connect.js';
 import { encodeFrameJoined, Frame, PROTOCOL_VERSION } from '../../src/core/frame.js';
 import { useScope } from '../helpers/scope.js';
 import { unixPair } from '../helpers/socketpair.js';
-import { waitFor } from '../helpers/until.js';
+import { sleep, waitFor } from '../helpers/until.js';
 
 const scope = useScope();
 
 const HELLO = { version: PROTOCOL_VERSION, name: 'hand', pid: 1, maxHubs: 64, bufferBytes: 524288, pacing: 'fast', role: 'control', sessions: [] };
 
 /** A client greeted by a hand-played server; the server's end of the socket to write frames on. */
-async function handPlayed(): Promise<{ client: Client; server: Socket }> {
-  const { near, far: server } = await unixPair(scope);
+async function handPlayed(opts: { reusing?: boolean } = {}): Promise<{ client: Client; server: Socket }> {
+  const { near, far: server } = await unixPair(scope, opts);
   server.once('data', () => server.write(Buffer.concat([Buffer.from(`IO ${PROTOCOL_VERSION}\n`), encodeFrameJoined(Frame.hello, 0, Buffer.from(JSON.stringify(HELLO)))])));
   server.resume();
   const client = await greet(near, 'hand');
@@ -51,5 +51,36 @@ describe('Client', () => {
     await waitFor(() => seen === 'hello', { what: `the first piece (seen '${seen}')` });
     server.write(frame.subarray(8 + 5));
     await waitFor(() => seen === 'hello, world', { what: `the rest (seen '${seen}')` });
+  });
+
+  describe('on a socket read into one reused buffer (as io connects)', () => {
+    it('a data handler keeps its bytes after later reads overwrite the buffer; dataPieces are marked borrowed', { timeout: 10_000 }, async () => {
+      const { client, server } = await handPlayed({ reusing: true });
+      const kept: Buffer[] = [];
+      client.on({ data: (_hub, bytes) => kept.push(bytes) });
+      for (const text of ['first', 'other']) {
+        server.write(encodeFrameJoined(Frame.data, 1, Buffer.from(text)));
+        await waitFor(() => kept.at(-1)?.toString() === text, { what: `'${text}' (kept ${kept.join(' ')})` });
+      }
+      expect(kept.map(String)).toEqual(['first', 'other']);
+      const flags: boolean[] = [];
+      client.on({ dataPieces: (_hub, _pieces, borrowed) => flags.push(borrowed) });
+      server.write(encodeFrameJoined(Frame.data, 1, Buffer.from('x')));
+      await waitFor(() => flags.length === 1, { what: 'the dataPieces call' });
+      expect(flags).toEqual([true]);
+    });
+
+    it('a frame header split across two reads is decoded whole, though the second read overwrote the first', { timeout: 10_000 }, async () => {
+      const { client, server } = await handPlayed({ reusing: true });
+      let seen = '';
+      let lastWord: string | null = 'open';
+      client.on({ data: (_hub, bytes) => (seen += bytes.toString()), close: (reason) => (lastWord = reason) });
+      const frame = encodeFrameJoined(Frame.data, 1, Buffer.from('whole'));
+      server.write(frame.subarray(0, 5));
+      await sleep(50); // the client reads the first five bytes on their own
+      server.write(frame.subarray(5));
+      await waitFor(() => seen === 'whole' || lastWord !== 'open', { what: `the frame (seen '${seen}')` });
+      expect([seen, lastWord]).toEqual(['whole', 'open']);
+    });
   });
 });
