@@ -201,8 +201,8 @@ function age(ms: number): string {
 async function readHub(name: string, hub: number, fromNew: boolean): Promise<void> {
   const client = await attach(name, attachOpts());
   client.on({
-    dataPieces: (_h, pieces, borrowed) => {
-      if (!writeDirect(process.stdout, pieces, borrowed)) {
+    dataPieces: (_h, pieces) => {
+      if (!writeDirect(process.stdout, pieces)) {
         client.pause();
         process.stdout.once('drain', () => client.resume());
       }

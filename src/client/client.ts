@@ -21,11 +21,8 @@ export interface ClientEvents {
   /**
    * Instead of data: every piece of hub N that came in one read, at once, so
    * they can be written with one system call (writev) rather than one each.
-   * borrowed: the pieces are views of the socket's read buffer, which its
-   * next read reuses: write them now, and copy what must wait
-   * (writeDirect's `borrowed`).
    */
-  dataPieces?: (hub: number, pieces: Buffer[], borrowed: boolean) => void;
+  dataPieces?: (hub: number, pieces: Buffer[]) => void;
   gap?: (hub: number, lostBytes: number) => void;
   eof?: (hub: number) => void;
   /** To a host process: the window size of its trihub changed. */
@@ -51,7 +48,7 @@ export class Client {
     this.name = name;
     this.hello = hello;
     this.decoder = decoder;
-    readBytes(socket, (b, borrowed) => this.onSocketData(b, borrowed));
+    readBytes(socket, (b) => this.onSocketData(b));
     socket.on('close', () => this.onSocketClose());
     // The server finished its side: it has gone. A WebSocket stream says so only
     // with 'end' (its writable side stays open), so close ours too.
@@ -147,8 +144,8 @@ export class Client {
     if (!this.isClosed) writeDirect(this.socket, [encodeFrameJoined(type, hub, payload, flags)]);
   }
 
-  private onSocketData(bytes: Buffer, borrowed: boolean): void {
-    const frames = this.decoder.push(bytes, borrowed);
+  private onSocketData(bytes: Buffer): void {
+    const frames = this.decoder.push(bytes);
     if (frames instanceof Error) {
       this.lastWord = frames.message;
       this.socket.destroy();
@@ -156,7 +153,7 @@ export class Client {
     }
     const pieces = this.handlers.dataPieces;
     if (!pieces) {
-      for (const f of frames) this.onFrame(f, borrowed);
+      for (const f of frames) this.onFrame(f);
       return;
     }
     // A read often holds the end of one data frame and the start of the next,
@@ -166,18 +163,17 @@ export class Client {
       let to = from + 1;
       if (f.type === Frame.data) {
         while (to < frames.length && frames[to]!.type === Frame.data && frames[to]!.hub === f.hub) to++;
-        pieces(f.hub, frames.slice(from, to).map((x) => x.payload), borrowed);
-      } else this.onFrame(f, borrowed);
+        pieces(f.hub, frames.slice(from, to).map((x) => x.payload));
+      } else this.onFrame(f);
       from = to;
     }
   }
 
-  /** One frame; borrowed: its payload is a view of the read buffer (see dataPieces), copied for a data handler. */
-  private onFrame(f: DecodedFrame, borrowed = false): void {
+  private onFrame(f: DecodedFrame): void {
     const h = this.handlers;
     switch (f.type) {
       case Frame.data:
-        return h.dataPieces ? h.dataPieces(f.hub, [f.payload], borrowed) : h.data?.(f.hub, borrowed ? Buffer.from(f.payload) : f.payload);
+        return h.dataPieces ? h.dataPieces(f.hub, [f.payload]) : h.data?.(f.hub, f.payload);
       case Frame.gap:
         return h.gap?.(f.hub, decodeGap(f.payload));
       case Frame.eof:

@@ -124,13 +124,8 @@ export class FrameDecoder {
     this.isStreamingData = opts.streamData ?? false;
   }
 
-  /**
-   * Feed a chunk; get every frame it completes (see streamData), or the error
-   * that broke the stream. borrowed: chunk is a view of a buffer the next read
-   * reuses, so what of it waits for more is copied; the frames returned may
-   * still be views of it, to be used before the next push.
-   */
-  push(chunk: Buffer, borrowed = false): DecodedFrame[] | ProtocolError {
+  /** Feed a chunk; get every frame it completes (see streamData), or the error that broke the stream. */
+  push(chunk: Buffer): DecodedFrame[] | ProtocolError {
     if (this.failed) return this.failed;
     if (chunk.length > 0) {
       this.pending.push(chunk);
@@ -164,7 +159,6 @@ export class FrameDecoder {
       const whole = this.consume(HEADER_BYTES + length);
       frames.push({ type: type as FrameType, flags, hub, payload: whole.subarray(HEADER_BYTES) });
     }
-    if (borrowed && this.pendingBytes > 0) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
     return frames;
   }
 

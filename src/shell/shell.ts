@@ -73,7 +73,7 @@ export class Shell {
 
   async start(): Promise<ShellEnd> {
     this.client.on({
-      dataPieces: (hub, pieces, borrowed) => this.onData(hub, pieces, borrowed),
+      dataPieces: (hub, pieces) => this.onData(hub, pieces),
       gap: (hub, lost) => {
         if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
       },
@@ -148,9 +148,9 @@ export class Shell {
     if (size) this.client.resize(this.trihub, size.cols, size.rows);
   }
 
-  private onData(hub: number, pieces: Buffer[], borrowed: boolean): void {
+  private onData(hub: number, pieces: Buffer[]): void {
     const out = hub === this.hubs.out ? this.io.output : hub === this.hubs.err ? this.io.errors : null;
-    if (out && !writeDirect(out, pieces, borrowed)) {
+    if (out && !writeDirect(out, pieces)) {
       this.client.pause();
       out.once('drain', () => this.client.resume());
     }

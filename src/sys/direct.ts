@@ -27,12 +27,8 @@ function fdOf(s: Writable & Handled): number {
   return fd;
 }
 
-/**
- * Write parts to the stream, in order: straight to its fd while it can; false
- * when the stream is past its mark. borrowed: the parts are views of a buffer
- * about to be reused (sys/reads.ts), so what the stream must hold is copied.
- */
-export function writeDirect(out: NodeJS.WritableStream, parts: readonly Buffer[], borrowed = false): boolean {
+/** Write parts to the stream, in order: straight to its fd while it can; false when the stream is past its mark. */
+export function writeDirect(out: NodeJS.WritableStream, parts: readonly Buffer[]): boolean {
   const stream = out as Writable & Handled;
   const fd = fdOf(stream);
   let done = 0;
@@ -47,8 +43,7 @@ export function writeDirect(out: NodeJS.WritableStream, parts: readonly Buffer[]
   for (const p of parts) {
     if (done >= p.length) done -= p.length;
     else {
-      const left = done === 0 ? p : p.subarray(done);
-      rest.push(borrowed ? Buffer.from(left) : left);
+      rest.push(done === 0 ? p : p.subarray(done));
       done = 0;
     }
   }

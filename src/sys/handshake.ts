@@ -58,10 +58,7 @@ export function handshake(socket: Duplex, name: string, timeoutMs = HANDSHAKE_TI
       const text = buf.toString('utf8').trim();
       fail(new IoError('IO_ERR_NO_SERVER', text.startsWith('io:') ? text : `io: ${name}: the server closed the connection`));
     };
-    // A few small reads: each is copied, so what follows the hello in the
-    // last one is the decoder's own (the caller reads it later).
-    const onData = (borrowed: Buffer): void => {
-      let chunk = Buffer.from(borrowed);
+    const onData = (chunk: Buffer): void => {
       let frames: DecodedFrame[];
       if (!lineDone) {
         buf = Buffer.concat([buf, chunk]);

@@ -15,9 +15,8 @@
 // Reads: node-pty reads the master through a tty.ReadStream, whose 'data'
 // costs a fresh Buffer and the Readable machinery per read (at most 4 KiB from
 // a pty: 16 000 reads for 64 MiB). spawn() builds that stream while it runs,
-// so for that one call tty.ReadStream is one that reads into a buffer of ours
-// (net's documented `onread`, as sys/reads.ts does), and each read is copied
-// out at its size. Should node-pty ever build its stream another way, its
+// so for that one call tty.ReadStream is one that reads into slabs
+// (sys/reads.ts). Should node-pty ever build its stream another way, its
 // onData is used as before.
 //
 // node-pty is CommonJS, so it is required: imported from an ES module, Node
@@ -30,25 +29,22 @@ import { constants } from 'node:os';
 import type * as NodePty from 'node-pty';
 import { IoError } from '../core/errors.js';
 import { defaultShell, foregroundGroup, signalGroup, type Command, type SessionProcess } from './proc.js';
+import { slabReads } from './reads.js';
 
 const require = createRequire(import.meta.url);
 const pty = require('node-pty') as typeof NodePty;
 const tty = require('node:tty') as { ReadStream: new (fd: number, opts?: object) => object };
 
-/** The master's reads land in a buffer this big, reused (a pty read gives at most 4 KiB). */
-const PTY_READ_BYTES = 64 * 1024;
-
-/** pty.spawn, with the master read into a reused buffer and each read's bytes handed to onRead; false: node-pty reads it its own way. */
-function spawnReading(file: string, args: string[], opts: NodePty.IPtyForkOptions, onRead: (bytes: Buffer) => void): { term: NodePty.IPty; reusing: boolean } {
+/** pty.spawn, with the master read into slabs, each read's bytes to onRead; reading false: node-pty reads it its own way. */
+function spawnReading(file: string, args: string[], opts: NodePty.IPtyForkOptions, onRead: (bytes: Buffer) => void): { term: NodePty.IPty; reading: boolean } {
   const Plain = tty.ReadStream;
-  const buffer = Buffer.allocUnsafe(PTY_READ_BYTES);
-  let reusing = false;
-  tty.ReadStream = function ReusingReadStream(fd: number) {
-    reusing = true;
-    return new Plain(fd, { onread: { buffer, callback: (n: number) => (onRead(Buffer.from(buffer.subarray(0, n))), true) } });
+  let reading = false;
+  tty.ReadStream = function SlabReadStream(fd: number) {
+    reading = true;
+    return new Plain(fd, { onread: slabReads(onRead) });
   } as unknown as typeof tty.ReadStream;
   try {
-    return { term: pty.spawn(file, args, opts), reusing };
+    return { term: pty.spawn(file, args, opts), reading };
   } finally {
     tty.ReadStream = Plain;
   }
@@ -121,7 +117,7 @@ export function spawnPty(command: Command, size: { cols: number; rows: number })
       deliver,
     );
     term = spawned.term;
-    if (!spawned.reusing) term.onData((data) => deliver(data as unknown as Buffer));
+    if (!spawned.reading) term.onData((data) => deliver(data as unknown as Buffer));
   } catch (err) {
     throw new IoError('IO_ERR_SPAWN', `io: ${file}: cannot start on a pty: ${(err as Error).message}`);
   }

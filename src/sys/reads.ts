@@ -1,69 +1,84 @@
-// reads.ts — a client socket read into one buffer of ours, reused, and one way
-// to take a stream's bytes however it is read.
+// reads.ts — reads into slabs: every read lands in the next free part of a
+// buffer of ours, so it costs no Buffer of its own and no copy.
 //
-// Node's 'data' event costs a fresh Buffer and a trip through the Readable
-// machinery for every read: on a pty's output that is about 16 000 reads for
-// 64 MiB, each a few µs. net's documented `onread` option reads into one
-// buffer instead and calls us straight from the read. The bytes a reader gets
-// are then *borrowed*: a view of that buffer, which the next read overwrites.
-// A reader must use them at once (decode them, write them) or copy them.
-// pause() and resume() still stop and start the reads.
+// Node's 'data' event costs a fresh Buffer (its own memory, sized to the
+// read) and a trip through the Readable machinery for every read: on a pty's
+// output that is about 16 000 reads for 64 MiB, each a few µs. net's
+// documented `onread` option instead reads into memory we give it and calls
+// us straight from the read. slabReads gives it successive parts of a slab;
+// each read's bytes are a view that is never written again, so whoever gets
+// them may keep them, as with 'data'. A new slab starts when the room left is
+// under a read's worth; a kept view keeps its slab alive (at most
+// SLAB_BYTES). pause() and resume() still stop and start the reads.
 //
+// Used for the pty's master (sys/pty.ts) and a client's Unix socket.
 // Not here: what the bytes mean (core/frame.ts, client/client.ts).
 
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 
-/** Each read of a reusing socket takes at most this much (as Node's own reads do). */
-export const READ_BUFFER_BYTES = 64 * 1024;
+/** One slab: a new one is allocated when the last is used up. */
+export const SLAB_BYTES = 64 * 1024;
+/** A read is offered at least this much room (a pty gives at most 4 KiB a read; a socket more, over several reads). */
+export const MIN_READ_BYTES = 16 * 1024;
 
-/** A stream's bytes; borrowed: a view of a buffer the next read reuses (use it now, or copy it). */
-export type OnBytes = (bytes: Buffer, borrowed: boolean) => void;
+/** net's onread options: read into successive parts of slabs; each read's bytes to onBytes, theirs to keep. */
+export function slabReads(onBytes: (bytes: Buffer) => void): net.OnReadOpts {
+  let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  let used = 0;
+  return {
+    buffer: () => {
+      if (SLAB_BYTES - used < MIN_READ_BYTES) {
+        slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        used = 0;
+      }
+      return slab.subarray(used);
+    },
+    callback: (n, into) => {
+      used += n;
+      onBytes(Buffer.from(into.buffer, into.byteOffset, n));
+      return true;
+    },
+  };
+}
 
-interface Reusing {
-  reader: OnBytes | null;
-  /** Copies of what came while no reader was set, for the next one (the socket is paused meanwhile). */
+interface Slabbed {
+  reader: ((bytes: Buffer) => void) | null;
+  /** What came while no reader was set, for the next one (the socket is paused meanwhile). */
   held: Buffer[];
 }
 
-const reusing = new WeakMap<Duplex, Reusing>();
+const slabbed = new WeakMap<Duplex, Slabbed>();
 
-/** Connect to a Unix socket whose reads land in one reused buffer; take its bytes with readBytes(). */
-export function connectReusing(path: string): net.Socket {
-  const state: Reusing = { reader: null, held: [] };
+/** Connect to a Unix socket read into slabs; take its bytes with readBytes() ('data' never fires). */
+export function connectSlabbed(path: string): net.Socket {
+  const state: Slabbed = { reader: null, held: [] };
   const socket: net.Socket = net.connect({
     path,
-    onread: {
-      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-      callback: (n: number, buf: Uint8Array) => {
-        const bytes = Buffer.from(buf.buffer, buf.byteOffset, n);
-        if (state.reader) state.reader(bytes, true);
-        else {
-          state.held.push(Buffer.from(bytes));
-          socket.pause();
-        }
-        return true;
-      },
-    },
+    onread: slabReads((bytes) => {
+      if (state.reader) return state.reader(bytes);
+      state.held.push(bytes);
+      socket.pause();
+    }),
   });
-  reusing.set(socket, state);
+  slabbed.set(socket, state);
   return socket;
 }
 
 /**
- * Hand a stream's bytes to fn, in place of any reader set before; what a
- * reusing socket read with no reader set goes to fn first, at once. Returns
- * a function that stops this reader.
+ * Hand a stream's bytes to fn, in place of any reader set before: a socket
+ * from connectSlabbed, or any stream by its 'data'. What a slabbed socket read
+ * with no reader set goes to fn first, at once. Returns a function that stops
+ * this reader.
  */
-export function readBytes(stream: Duplex, fn: OnBytes): () => void {
-  const state = reusing.get(stream);
+export function readBytes(stream: Duplex, fn: (bytes: Buffer) => void): () => void {
+  const state = slabbed.get(stream);
   if (!state) {
-    const onData = (b: Buffer): void => fn(b, false);
-    stream.on('data', onData);
-    return () => void stream.off('data', onData);
+    stream.on('data', fn);
+    return () => void stream.off('data', fn);
   }
   state.reader = fn;
-  for (const b of state.held.splice(0)) fn(b, false);
+  for (const b of state.held.splice(0)) fn(b);
   return () => {
     if (state.reader === fn) state.reader = null;
   };

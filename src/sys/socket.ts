@@ -9,14 +9,14 @@ import { existsSync, chmodSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { IoError } from '../core/errors.js';
 import { handshake, type Hello } from './handshake.js';
-import { connectReusing } from './reads.js';
+import { connectSlabbed } from './reads.js';
 
 export type Probe = { state: 'absent' } | { state: 'stale' } | { state: 'live'; hello: Hello | null };
 
-/** Connect to a Unix socket (its reads into one reused buffer: sys/reads.ts); reject with IO_ERR_NO_SERVER naming the reason. */
+/** Connect to a Unix socket (read into slabs: sys/reads.ts); reject with IO_ERR_NO_SERVER naming the reason. */
 export function connectUnix(path: string, name: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connectReusing(path);
+    const socket = connectSlabbed(path);
     socket.once('connect', () => {
       socket.removeAllListeners('error');
       resolve(socket);

@@ -7,23 +7,23 @@
 
 import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { connectReusing } from '../../src/sys/reads.js';
+import { connectSlabbed } from '../../src/sys/reads.js';
 import { tmpIoDir } from './iodir.js';
 import type { Scope } from './scope.js';
 
 /**
- * near: the end that connected (reusing: reading into one reused buffer, as
- * io's clients do, sys/reads.ts); far: the end the listener accepted (paused,
- * so nothing is read before the test says).
+ * near: the end that connected (slabbed: read into slabs, as io's clients
+ * are, sys/reads.ts); far: the end the listener accepted (paused, so nothing
+ * is read before the test says).
  */
-export async function unixPair(scope: Scope, opts: { reusing?: boolean } = {}): Promise<{ near: Socket; far: Socket }> {
+export async function unixPair(scope: Scope, opts: { slabbed?: boolean } = {}): Promise<{ near: Socket; far: Socket }> {
   const path = join(tmpIoDir(scope), 's');
   let accepted: (s: Socket) => void = () => {};
   const got = new Promise<Socket>((resolve) => (accepted = resolve));
   const listener = createServer({ pauseOnConnect: true }, (s) => accepted(s)).listen(path);
   scope.defer(() => listener.close());
   await new Promise((resolve) => listener.once('listening', resolve));
-  const near = opts.reusing ? connectReusing(path) : connect(path);
+  const near = opts.slabbed ? connectSlabbed(path) : connect(path);
   scope.defer(() => near.destroy());
   await new Promise((resolve) => near.once('connect', resolve));
   const far = await got;

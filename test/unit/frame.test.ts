@@ -38,21 +38,13 @@ interface Plain {
 
 const plain = (f: DecodedFrame): Plain => ({ type: f.type, flags: f.flags, hub: f.hub, payload: f.payload.toString('latin1') });
 
-/**
- * borrowed: each chunk is pushed as a read into a reused buffer would be
- * (sys/reads.ts), and scribbled over once its frames are read: whatever the
- * decoder kept of it without copying shows as 0xee.
- */
-function decodeAll(chunks: Buffer[], maxPayloadBytes?: number, streamData = false, borrowed = false): Plain[] {
+function decodeAll(chunks: Buffer[], maxPayloadBytes?: number, streamData = false): Plain[] {
   const decoder = new FrameDecoder({ ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }), streamData });
   const out: Plain[] = [];
-  for (const given of chunks) {
-    const chunk = borrowed ? Buffer.from(given) : given;
-    const got = decoder.push(chunk, borrowed);
+  for (const chunk of chunks) {
+    const got = decoder.push(chunk);
     if (got instanceof ProtocolError) throw got;
-    const frames = got.map(plain);
-    if (borrowed) chunk.fill(0xee);
-    for (const f of frames) {
+    for (const f of got.map(plain)) {
       // streamData: a data frame's pieces are one byte stream; join them back.
       const last = out[out.length - 1];
       if (streamData && f.type === Frame.data && last?.type === Frame.data && last.hub === f.hub && last.flags === f.flags) last.payload += f.payload;
@@ -131,20 +123,15 @@ describe('FrameDecoder', () => {
     expect(decodeAll([encode(frame)])).toEqual([frame]);
   });
 
-  describe.each([
-    ['whole frames', false, false],
-    ['streamData', true, false],
-    ['whole frames, borrowed chunks', false, true],
-    ['streamData, borrowed chunks (a client)', true, true],
-  ] as const)('%s', (_mode, streamData, borrowed) => {
+  describe.each([['whole frames', false], ['streamData', true]] as const)('%s', (_mode, streamData) => {
     it.each(EXAMPLES)('%s: split at every byte boundary, the same frame', (_name, frame) => {
       const bytes = encode(frame);
       for (let cut = 0; cut <= bytes.length; cut++) {
-        expect(decodeAll([bytes.subarray(0, cut), bytes.subarray(cut)], undefined, streamData, borrowed)).toEqual([frame]);
+        expect(decodeAll([bytes.subarray(0, cut), bytes.subarray(cut)], undefined, streamData)).toEqual([frame]);
       }
       for (let a = 1; a < bytes.length; a++) {
         for (let b = a; b < bytes.length; b++) {
-          expect(decodeAll([bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)], undefined, streamData, borrowed)).toEqual([frame]);
+          expect(decodeAll([bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)], undefined, streamData)).toEqual([frame]);
         }
       }
     });
@@ -152,13 +139,13 @@ describe('FrameDecoder', () => {
     it('every frame type, one byte at a time, in one stream', () => {
       const stream = Buffer.concat(EXAMPLES.map(([, f]) => encode(f)));
       const ones = [...stream].map((byte) => Buffer.from([byte]));
-      expect(decodeAll(ones, undefined, streamData, borrowed)).toEqual(EXAMPLES.map(([, f]) => f));
+      expect(decodeAll(ones, undefined, streamData)).toEqual(EXAMPLES.map(([, f]) => f));
     });
 
     it('several frames in one chunk, and a chunk that ends mid-frame', () => {
       const stream = Buffer.concat(EXAMPLES.map(([, f]) => encode(f)));
       for (let cut = 0; cut <= stream.length; cut++) {
-        expect(decodeAll([stream.subarray(0, cut), stream.subarray(cut)], undefined, streamData, borrowed)).toEqual(EXAMPLES.map(([, f]) => f));
+        expect(decodeAll([stream.subarray(0, cut), stream.subarray(cut)], undefined, streamData)).toEqual(EXAMPLES.map(([, f]) => f));
       }
     });
   });
