@@ -11,11 +11,13 @@
 // taken relative to the count before our readers join.
 
 import { describe, expect, it } from 'vitest';
+import type { SessionProcess } from '../../src/sys/proc.js';
+import { spawnPty } from '../../src/sys/pty.js';
 import { spawnIo } from '../helpers/bin.js';
 import { envIn } from '../helpers/iodir.js';
 import { useScope } from '../helpers/scope.js';
 import { exitOf, framed, hubLine, isGone, rawCtl, RawReader, sessionPid, startIosrv, type IoServer } from '../helpers/server.js';
-import { waitFor } from '../helpers/until.js';
+import { sleep, waitFor } from '../helpers/until.js';
 
 const SHELL_ENV = { SHELL: '/bin/sh', ENV: '', PS1: '$ ', TERM: 'xterm' };
 
@@ -99,5 +101,46 @@ describe('pty sessions', () => {
     expect(got.length, `got ${got.length} of ${want.length} bytes, ending ${JSON.stringify(got.slice(-30))}`).toBe(want.length);
     expect(got === want).toBe(true);
     expect(await client.ctl('status')).toMatch(/^trihub 3: session pid \d+, pty 80x24, sleep 100$/m);
+  });
+});
+
+describe('a pty process (sys/pty.ts)', () => {
+  const scope = useScope();
+
+  /** A command on a pty, paused before anything is read; killed when the test ends. */
+  function pausedAtOnce(cmd: string): SessionProcess {
+    const proc = spawnPty({ cmd, env: { ...process.env, ...SHELL_ENV } }, { cols: 80, rows: 24 });
+    proc.pause();
+    scope.defer(async () => {
+      proc.signal('SIGKILL'); // the pty's foreground group: the shell and its sleep
+      await waitFor(() => isGone(proc.pid), { what: `pid ${proc.pid} gone` });
+    });
+    return proc;
+  }
+
+  it('paused at once (as a host waits for the server): what it says first waits in the pty and comes on resume', { timeout: 10_000 }, async () => {
+    const proc = pausedAtOnce('echo banner; sleep 5');
+    await sleep(300);
+    let text = '';
+    proc.onStdout((b) => (text += b.toString('latin1')));
+    await sleep(100);
+    expect(text).toBe('');
+    proc.resume();
+    await waitFor(() => text === 'banner\r\n', { what: `the banner (got ${JSON.stringify(text)})` });
+  });
+
+  it('paused, nothing is read: more than the pty holds waits in the kernel, and every byte comes on resume', { timeout: 10_000 }, async () => {
+    const proc = pausedAtOnce("head -c 200000 /dev/zero | tr '\\0' a; echo; echo END; sleep 5");
+    let got = 0;
+    let text = '';
+    proc.onStdout((b) => {
+      got += b.length;
+      text = (text + b.toString('latin1')).slice(-16);
+    });
+    await sleep(300);
+    expect(got).toBe(0);
+    proc.resume();
+    await waitFor(() => text.endsWith('END\r\n'), { what: `the end (got ${got} bytes)` });
+    expect(got).toBe(200000 + '\r\nEND\r\n'.length);
   });
 });
