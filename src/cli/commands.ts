@@ -275,16 +275,13 @@ async function writeHub(name: string, hub: number): Promise<void> {
       done(reason?.includes('server quit') ? 0 : 1);
     },
   });
+  client.onDrain(() => process.stdin.resume());
   process.stdin.on('data', (bytes: Buffer) => {
-    if (!client.write(hub, bytes)) {
-      process.stdin.pause();
-      client.onDrain(() => process.stdin.resume());
-    }
+    if (!client.write(hub, bytes)) process.stdin.pause();
   });
   process.stdin.on('end', () => {
     client.endInput(hub);
-    // a ctl round trip: once it answers, every byte before it is in the hub
-    void client.ctl('status').then(() => {
+    void client.flushed().then(() => {
       client.close();
       done(0);
     });

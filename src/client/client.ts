@@ -90,8 +90,18 @@ export class Client {
     return writeDirect(this.socket, parts);
   }
 
+  /** fn on every drain of the connection after a write that returned false: set it once. */
   onDrain(fn: () => void): void {
     this.socket.on('drain', fn);
+  }
+
+  /**
+   * Resolves once the server has taken in every byte written before it: a ctl
+   * round trip, which the server answers only after the frames ahead of it
+   * (in paranoid mode, once the hub has had room for them).
+   */
+  async flushed(): Promise<void> {
+    await this.ctl('status');
   }
 
   /** Close this client's input on hub N (the hub goes on). */

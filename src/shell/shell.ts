@@ -52,6 +52,8 @@ export class Shell {
   private hubs: { in: number; out: number; err: number };
   private trihub: number;
   private isRawMode = false;
+  /** Input is paused until the connection drains (the server is not taking it as fast as it comes). */
+  private isInputHeld = false;
   private prompt: string | null = null;
   private pendingLine = '';
   private readonly history: string[] = [];
@@ -86,6 +88,11 @@ export class Shell {
       close: (reason) => this.finish(reason ?? `io: ${this.client.name}: connection lost`, reason ? 0 : 1),
     });
     this.io.input.on('data', (b: Buffer) => this.onInput(b));
+    this.client.onDrain(() => {
+      if (!this.isInputHeld || this.isEnded) return;
+      this.isInputHeld = false;
+      this.io.input.resume();
+    });
     this.io.input.on('end', () => this.onInputEnd());
     this.offResize = this.term.onResize(() => this.sendSize());
     // Input typed (or ended) before the attach is decided waits for it: input
@@ -173,10 +180,12 @@ export class Shell {
     const rest = this.pendingLine;
     this.pendingLine = '';
     // Ctrl-D on an empty line (or the end of piped input): this client leaves,
-    // once what was typed before it is done.
-    this.queue = this.queue.then(() => {
+    // once what was typed before it is done and in the server's hub (a paste
+    // into a paranoid session may wait there for room).
+    this.queue = this.queue.then(async () => {
       if (rest !== '') this.send(Buffer.from(rest));
-      setImmediate(() => this.finish(null, 0));
+      await this.client.flushed().catch(() => {});
+      this.finish(null, 0);
     });
   }
 
@@ -240,11 +249,11 @@ export class Shell {
     }
   }
 
+  /** Into the input hub; past the connection's mark, input waits for its drain (one listener, set in start). */
   private send(bytes: Buffer): void {
-    if (!this.client.write(this.hubs.in, bytes)) {
-      this.io.input.pause();
-      this.client.onDrain(() => this.io.input.resume());
-    }
+    if (this.client.write(this.hubs.in, bytes) || this.isInputHeld) return;
+    this.isInputHeld = true;
+    this.io.input.pause();
   }
 
   private remember(line: string): void {

@@ -284,6 +284,28 @@ describe('io read and io write', () => {
     expect(out.text).toBe('done\nbye\n');
   });
 
+  it.each<[string, Program, string[]]>([
+    ['ioshell pp', 'ioshell', ['pp']],
+    ['io write pp 0', 'io', ['write', 'pp', '0']],
+  ])('%s on a pipe: input faster than a paranoid session takes all arrives, with nothing said on stderr', { timeout: 40_000 }, async (_label, program, args) => {
+    const { env } = world();
+    const r = await runIo('io', ['-p', '-c', 'sleep 1; exec cat', 'pp'], env);
+    expect(r.status).toBe(0);
+    const reader = spawnIo(scope, 'io', ['read', 'pp', '1'], env);
+    let got = 0;
+    reader.stdout!.on('data', (b: Buffer) => (got += b.length));
+    await waitFor(async () => /hub 1: .*outputs 1/.test((await runIo('io', ['ctl', 'pp', 'status'], env)).stdout), { what: 'the reader' });
+    // 4 MiB of lines: far past what the pipe to cat, hub 0 and the socket hold while cat
+    // sleeps, so the writer's input waits for its connection to drain many times over
+    const line = `${'x'.repeat(99)}\n`;
+    const input = line.repeat(Math.ceil((4 << 20) / line.length));
+    const w = await runIo(program, args, env, input, 25_000);
+    expect(w.stderr).toBe('');
+    expect(w.status).toBe(0);
+    // it left only once every byte was in hub 0
+    await waitFor(() => got === input.length, { what: `all ${input.length} bytes on hub 1 (got ${got})`, timeoutMs: 10_000 });
+  });
+
   it('io read --new skips the backlog', async () => {
     const { env } = world();
     await start(env, 'nw');
