@@ -29,7 +29,7 @@ import { constants } from 'node:os';
 import type * as NodePty from 'node-pty';
 import { IoError } from '../core/errors.js';
 import { defaultShell, foregroundGroup, signalGroup, type Command, type SessionProcess } from './proc.js';
-import { slabReads } from './reads.js';
+import { readOnlyWhileResumed, slabReads } from './reads.js';
 
 const require = createRequire(import.meta.url);
 const pty = require('node-pty') as typeof NodePty;
@@ -41,17 +41,8 @@ function spawnReading(file: string, args: string[], opts: NodePty.IPtyForkOption
   let reading = false;
   tty.ReadStream = function SlabReadStream(fd: number) {
     reading = true;
-    const stream = new Plain(fd, { onread: slabReads(onRead) }) as { read(n?: number): unknown; isPaused(): boolean };
-    // Readable's resume(), a tick after a pause() that came at once (a host
-    // pauses its shell until the server answers), calls read(0), which on an
-    // onread socket starts reading. With onread nothing is buffered: the
-    // bytes would go out while paused, to nobody. So read() starts nothing
-    // while paused (and has nothing to give).
-    const read = stream.read;
-    stream.read = function (this: typeof stream, n?: number) {
-      return this.isPaused() ? null : read.call(this, n);
-    };
-    return stream;
+    // a host pauses its shell at once, until the server answers: nothing may be read meanwhile
+    return readOnlyWhileResumed(new Plain(fd, { onread: slabReads(onRead) }) as { read(n?: number): unknown; isPaused(): boolean });
   } as unknown as typeof tty.ReadStream;
   try {
     return { term: pty.spawn(file, args, opts), reading };

@@ -9,7 +9,8 @@
 // each read's bytes are a view that is never written again, so whoever gets
 // them may keep them, as with 'data'. A new slab starts when the room left is
 // under a read's worth; a kept view keeps its slab alive (at most
-// SLAB_BYTES). pause() and resume() still stop and start the reads.
+// SLAB_BYTES). pause() and resume() still stop and start the reads (see
+// readOnlyWhileResumed).
 //
 // Used for the pty's master (sys/pty.ts) and a client's Unix socket.
 // Not here: what the bytes mean (core/frame.ts, client/client.ts).
@@ -40,6 +41,22 @@ export function slabReads(onBytes: (bytes: Buffer) => void): net.OnReadOpts {
       return true;
     },
   };
+}
+
+/**
+ * Readable's resume() calls read(0) a tick later, and on an onread socket
+ * read() starts the reads, even when pause() came in between. With onread
+ * nothing is buffered, so those bytes would go out while paused. After this,
+ * read() starts nothing while the stream is paused (and has nothing to give).
+ * For a stream that has never been read (the pty's master); a connected
+ * socket has been, and Readable then skips that read(0).
+ */
+export function readOnlyWhileResumed<S extends { read(n?: number): unknown; isPaused(): boolean }>(stream: S): S {
+  const read = stream.read;
+  stream.read = function (this: S, n?: number) {
+    return this.isPaused() ? null : read.call(this, n);
+  };
+  return stream;
 }
 
 interface Slabbed {

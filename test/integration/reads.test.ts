@@ -73,6 +73,21 @@ describe('reads into slabs', () => {
     expect(texts).toEqual(['held by the kernel']);
   });
 
+  it('a pause() right after resume() holds: nothing is read until the next resume()', { timeout: 10_000 }, async () => {
+    const { near, far } = await unixPair(scope, { slabbed: true });
+    const texts: string[] = [];
+    readBytes(near, (bytes) => texts.push(bytes.toString()));
+    near.pause();
+    near.resume();
+    near.pause(); // the same tick: resume()'s read(0) comes after it
+    far.write('wait');
+    await sleep(100);
+    expect(texts).toEqual([]);
+    near.resume();
+    await waitFor(() => texts.length === 1, { what: 'the read after resume' });
+    expect(texts).toEqual(['wait']);
+  });
+
   it('a stream read the ordinary way is read by its data events', async () => {
     const s = new PassThrough();
     const got: string[] = [];
