@@ -66,7 +66,8 @@ export function encodeFrame(type: FrameType, hub: number, payload?: Uint8Array, 
   header.writeUInt8(flags, 1);
   header.writeUInt16BE(hub, 2);
   header.writeUInt32BE(payload ? payload.length : 0, 4);
-  return payload && payload.length > 0 ? [header, Buffer.from(payload.buffer, payload.byteOffset, payload.length)] : [header];
+  if (!payload || payload.length === 0) return [header];
+  return [header, Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length)];
 }
 
 /** One buffer: header and payload together (for small frames and WebSocket messages). */
