@@ -17,42 +17,11 @@ import { describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/client.js';
 import { useScope } from '../helpers/scope.js';
 import { chunksOf, counterStream, framed, hubLine, rawCtl, RawReader, rawWrite, sha256, startIosrv } from '../helpers/server.js';
+import { checkedReader, type Checked } from '../helpers/checked.js';
 import { waitFor } from '../helpers/until.js';
 
 const RING_BYTES = 64 * 1024;
 const CHUNK_BYTES = 16 * 1024;
-
-
-
-/** A framed reader of hub 1 that checks every chunk against the stream as it comes. */
-interface Checked {
-  pos: number;
-  received: number;
-  lost: number;
-  gaps: number;
-  bad: string | null;
-  afterData: (() => void) | null;
-}
-
-function checkedReader(client: Client, stream: Buffer): Checked {
-  const r: Checked = { pos: 0, received: 0, lost: 0, gaps: 0, bad: null, afterData: null };
-  client.on({
-    data: (hub, bytes) => {
-      if (hub !== 1 || r.bad) return;
-      if (!stream.subarray(r.pos, r.pos + bytes.length).equals(bytes)) r.bad = `chunk of ${bytes.length} at offset ${r.pos} is not the stream there`;
-      r.pos += bytes.length;
-      r.received += bytes.length;
-      r.afterData?.();
-    },
-    gap: (hub, lost) => {
-      if (hub !== 1) return;
-      r.gaps++;
-      r.lost += lost;
-      r.pos += lost;
-    },
-  });
-  return r;
-}
 
 /** Pause and resume a client so it takes about bytesPerTick each tickMs. */
 function throttle(client: Client, r: Checked, bytesPerTick: number, tickMs: number): () => void {

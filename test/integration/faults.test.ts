@@ -22,12 +22,12 @@ import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Client } from '../../src/client/client.js';
 import { attach } from '../../src/client/connect.js';
 import { binPath, runIo, spawnIo } from '../helpers/bin.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope, type Scope } from '../helpers/scope.js';
 import { chunksOf, counterStream, exitOf, fdCount, framed, hubLine, type IoServer, isGone, procState, randomStream, rawConnect, rawCtl, RawReader, rawWrite, sessionPid, settledFdCount, sha256, startIosrv } from '../helpers/server.js';
+import { checkedReader } from '../helpers/checked.js';
 import { waitFor } from '../helpers/until.js';
 import { encodeFrameJoined, Frame, HEADER_BYTES } from '../../src/core/frame.js';
 
@@ -146,28 +146,6 @@ describe('killed processes', () => {
   });
 });
 
-
-
-/** A framed reader of hub 1 that checks each chunk against the stream at the offset its data and gaps put it. */
-function checked(client: Client, stream: Buffer): { pos: number; received: number; lost: number; gaps: number; bad: string | null } {
-  const r = { pos: 0, received: 0, lost: 0, gaps: 0, bad: null as string | null };
-  client.on({
-    data: (hub, bytes) => {
-      if (hub !== 1 || r.bad) return;
-      if (!stream.subarray(r.pos, r.pos + bytes.length).equals(bytes)) r.bad = `chunk of ${bytes.length} at ${r.pos} is not the stream there`;
-      r.pos += bytes.length;
-      r.received += bytes.length;
-    },
-    gap: (hub, lost) => {
-      if (hub !== 1) return;
-      r.gaps++;
-      r.lost += lost;
-      r.pos += lost;
-    },
-  });
-  return r;
-}
-
 describe('readers that do not read', () => {
   it('fast: one that never reads costs a bounded amount; a paused one gets a gap with the exact loss; a third gets all', { timeout: 30_000 }, async () => {
     const RING = 64 * 1024;
@@ -181,7 +159,7 @@ describe('readers that do not read', () => {
     scope.defer(() => never.destroy());
     never.pause();
     const paused = await framed(scope, srv);
-    const r = checked(paused, stream);
+    const r = checkedReader(paused, stream);
     paused.subscribe(1);
     await waitFor(async () => / outputs 3,/.test(hubLine(await rawCtl(srv.sock, 'status'), 1)), { what: 'three readers on hub 1' });
     paused.pause();
