@@ -144,19 +144,24 @@ const deadline = () => stopping;
 let controller = null;
 let pacingNow = 'fast';
 
-async function chat(id) {
-  const c = await attach(NAME, { ioDir: dir });
-  const gone = new Promise((r) => c.on({
+/** A framed client's events: what it reads and loses is counted; an error frame that does not match `expected` is unexpected. */
+function counted(kind, expected, close) {
+  return {
     data: (_h, b) => (stats.bytesRead += b.length),
     gap: (_h, n) => {
       stats.gaps++;
       stats.lostBytes += n;
     },
     error: (_h, m) => {
-      if (!/server quit/.test(m)) unexpected('chat error frame', m);
+      if (!expected.test(m)) unexpected(`${kind} error frame`, m);
     },
-    close: r,
-  }));
+    close,
+  };
+}
+
+async function chat(id) {
+  const c = await attach(NAME, { ioDir: dir });
+  const gone = new Promise((r) => c.on(counted('chat', /server quit/, r)));
   c.subscribe(1);
   if (Math.random() < 0.3) c.subscribe(9);
   let full = false;
@@ -264,21 +269,11 @@ async function staller() {
   const c = await attach(NAME, { ioDir: dir });
   let leaving = false;
   let dropped = false;
-  const gone = new Promise((r) => c.on({
-    data: (_h, b) => (stats.bytesRead += b.length),
-    gap: (_h, n) => {
-      stats.gaps++;
-      stats.lostBytes += n;
-    },
-    // dropped by --stall-timeout, a framed client is told `this output was freed (hNf)` (see docs/reliability.md)
-    error: (_h, m) => {
-      if (!/server quit|this output was freed|--stall-timeout/.test(m)) unexpected('staller error frame', m);
-    },
-    close: () => {
-      dropped = !leaving && !stopping;
-      r();
-    },
-  }));
+  // dropped by --stall-timeout, a framed client is told `this output was freed (hNf)` (see docs/reliability.md)
+  const gone = new Promise((r) => c.on(counted('staller', /server quit|this output was freed|--stall-timeout/, () => {
+    dropped = !leaving && !stopping;
+    r();
+  })));
   c.subscribe(1);
   c.subscribe(9);
   c.pause();
