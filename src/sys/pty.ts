@@ -13,8 +13,8 @@
 // handed on (at most a stream buffer and the kernel's pty buffer).
 //
 // Reads: node-pty reads the master through a tty.ReadStream, whose 'data'
-// costs a fresh Buffer and the Readable machinery per read (at most 4 KiB from
-// a pty: 16 000 reads for 64 MiB). spawn() builds that stream while it runs,
+// costs a fresh Buffer and the Readable machinery per read (4 KiB or less
+// from a pty, mostly: 16 000 reads for 64 MiB). spawn() builds that stream while it runs,
 // so for that one call tty.ReadStream is one that reads into slabs
 // (sys/reads.ts). Should node-pty ever build its stream another way, its
 // onData is used as before.

@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 
 /** One slab: a new one is allocated when the last is used up. */
 export const SLAB_BYTES = 64 * 1024;
-/** A read is offered at least this much room (a pty gives at most 4 KiB a read; a socket more, over several reads). */
+/** A read is offered at least this much room (a pty read is mostly 4 KiB or less; more from a socket comes in several reads). */
 export const MIN_READ_BYTES = 16 * 1024;
 
 /** net's onread options: read into successive parts of slabs; each read's bytes to onBytes, theirs to keep. */
