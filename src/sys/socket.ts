@@ -5,7 +5,7 @@
 // can be listening on it. A socket that answers belongs to a live server,
 // which we never touch: we ask its pid (the hello frame) for the message.
 
-import { existsSync, chmodSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { IoError } from '../core/errors.js';
 import { handshake, type Hello } from './handshake.js';
@@ -22,21 +22,39 @@ export function connectUnix(path: string, name: string): Promise<net.Socket> {
       resolve(socket);
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED' && !isSocket(path)) return reject(notSocket(path, name));
       const why = err.code === 'ENOENT' ? 'no such session' : err.code === 'ECONNREFUSED' ? 'stale socket, no server answers' : (err.code ?? err.message);
       reject(new IoError('IO_ERR_NO_SERVER', `io: ${name}: ${why} (${path})`, { cause: err }));
     });
   });
 }
 
-/** What is at this path: nothing, a stale socket, or a live server (connected, not yet greeted). */
+function isSocket(path: string): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+function notSocket(path: string, name: string): IoError {
+  return new IoError('IO_ERR_NO_SERVER', `io: ${name}: ${path} is not a socket (leaving it alone; pick another name)`);
+}
+
+/**
+ * What is at this path: nothing, a stale socket, or a live server (connected,
+ * not yet greeted). Anything else there (a log file, a directory) is refused,
+ * never taken for a stale socket: only a socket nobody answers is removed.
+ */
 export async function dialSocket(path: string, name: string): Promise<{ state: 'absent' } | { state: 'stale' } | { state: 'live'; socket: net.Socket }> {
   if (!existsSync(path)) return { state: 'absent' };
+  if (!isSocket(path)) throw notSocket(path, name);
   try {
     return { state: 'live', socket: await connectUnix(path, name) };
   } catch (err) {
     const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOENT') return { state: 'absent' };
-    if (code === 'ECONNREFUSED' || code === 'ENOTSOCK') return { state: 'stale' };
+    if (code === 'ECONNREFUSED') return { state: 'stale' };
     throw err;
   }
 }

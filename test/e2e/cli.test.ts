@@ -8,7 +8,7 @@
 // works on pipes. Servers started in the background are reaped by the
 // IO_DIR leak check (helpers/iodir.ts).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPlainAttach } from '../../src/cli/attach.js';
@@ -159,6 +159,19 @@ describe('starting', () => {
       const r = await runIo('io', ['empty'], env, '');
       expect(r).toEqual({ status: 1, stdout: '', stderr: 'io: attach 0: nothing runs on trihub 0 (try: list)\n' });
     }
+  });
+
+  it('a name whose path in IO_DIR is not a socket (a log file, a directory): one line, exit 1, and it is left alone', async () => {
+    const { dir, env } = world();
+    writeFileSync(join(dir, 'lg.log'), 'a log\n');
+    mkdirSync(join(dir, 'adir'));
+    for (const args of [['-c', 'cat', 'lg.log'], ['lg.log'], ['adir'], ['ctl', 'lg.log', 'status']]) {
+      const name = args.at(-1) === 'status' ? 'lg.log' : args.at(-1)!;
+      const r = await runIo('io', args, env, '');
+      expect(r).toEqual({ status: 1, stdout: '', stderr: `io: ${name}: ${dir}/${name} is not a socket (leaving it alone; pick another name)\n` });
+    }
+    expect(readFileSync(join(dir, 'lg.log'), 'utf8')).toBe('a log\n');
+    expect(statSync(join(dir, 'adir')).isDirectory()).toBe(true);
   });
 
   it.each([['read', 'nosuch', '1'], ['write', 'nosuch', '0'], ['ctl', 'nosuch', 'status']])('io %s %s %s: exit 1, no such session', async (...args) => {
