@@ -25,7 +25,7 @@ import { writeDirect } from '../sys/direct.js';
 import { dialSocket, probeSocket } from '../sys/socket.js';
 import { attachShell, checkWords, sessionPath } from './attach.js';
 import { readyLine, startInBackground } from './daemon.js';
-import { VERSION } from './main.js';
+import { VERSION, exitAfterStdout, watchStdout } from './main.js';
 import { addServerFlags, checkServerFlags, nameAfterLogFlag, usageOutput, type ServerFlags } from './options.js';
 
 type IoFlags = ServerFlags & { a?: boolean; i?: boolean; token?: string; insecure?: boolean };
@@ -210,7 +210,7 @@ async function readHub(name: string, hub: number, fromNew: boolean): Promise<voi
     gap: (_h, lost) => process.stderr.write(`io: lost ${lost} bytes\n`),
     eof: () => {
       client.close();
-      process.stdout.end(() => done(0));
+      exitAfterStdout(0);
     },
     error: (_h, message) => {
       if (!message.includes('server quit')) {
@@ -218,23 +218,21 @@ async function readHub(name: string, hub: number, fromNew: boolean): Promise<voi
         done(1);
       }
     },
-    close: (reason) => process.stdout.end(() => done(reason ? 0 : 1)),
+    close: (reason) => exitAfterStdout(reason ? 0 : 1),
   });
-  process.stdout.on('error', () => done(0)); // the reader downstream left (head, less): so do we
   client.subscribe(hub, { fromNew });
 }
 
 async function readNats(target: NatsTarget, hub: number): Promise<void> {
   const { natsConnect, followHub } = await import('../client/nats.js');
   const nc = await natsConnect(target);
-  process.stdout.on('error', () => done(0));
   await followHub(nc, target.name, hub, {
     data: (bytes) => void process.stdout.write(bytes),
     gap: (lost) => void process.stderr.write(`io: lost ${lost} bytes\n`),
     eof: () => {},
   });
   await nc.close();
-  process.stdout.end(() => done(0));
+  exitAfterStdout(0);
 }
 
 /** io nats://HOST:PORT/NAME: a terminal on trihub 0 through NATS; keys go to io.NAME.in.0 (served with --nats-write). */
@@ -297,7 +295,7 @@ async function ctl(name: string, words: string[], json: boolean): Promise<void> 
     if (reply.startsWith('io:')) status = 1;
   }
   client.close();
-  done(status);
+  exitAfterStdout(status);
 }
 
 /** Each word is a command, but `signal N SIG` and `eof N` take their arguments along. */
@@ -341,5 +339,6 @@ async function host(name: string, trihub: number, readyFd: number | undefined): 
 
 /** Parse the command line and run what it says. */
 export async function run(): Promise<void> {
+  watchStdout();
   await program.parseAsync();
 }

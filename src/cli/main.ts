@@ -20,6 +20,28 @@ export function fail(err: unknown): never {
   process.exit(1);
 }
 
+/**
+ * What io prints goes to stdout: a reader that left (EPIPE: `io ls | head`)
+ * ends it quietly, exit 0, as it would end `cat`; any other failure to write
+ * (a full disk) is one line and exit 1, never a success.
+ */
+export function watchStdout(): void {
+  const onError = (err: NodeJS.ErrnoException): void => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`io: standard output: ${err.code ?? err.message}\n`);
+    process.exit(1);
+  };
+  process.stdout.on('error', onError);
+}
+
+/**
+ * End stdout, then exit with status, unless a write failed: its 'error' comes
+ * a tick after end's callback (a file or device), so exit waits a turn.
+ */
+export function exitAfterStdout(status: number): void {
+  process.stdout.end(() => setImmediate(() => process.exit(status)));
+}
+
 /** Run an async main; map its failure to the right message and exit code. */
 export function runMain(main: () => Promise<void>): void {
   main().catch(fail);

@@ -8,11 +8,12 @@
 // works on pipes. Servers started in the background are reaped by the
 // IO_DIR leak check (helpers/iodir.ts).
 
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPlainAttach } from '../../src/cli/attach.js';
-import { runIo, spawnIo, type Program } from '../helpers/bin.js';
+import { binPath, runIo, spawnIo, type Program } from '../helpers/bin.js';
 import { envIn, processesIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope } from '../helpers/scope.js';
 import { Term } from '../helpers/term.js';
@@ -178,6 +179,37 @@ describe('starting', () => {
     const { dir, env } = world();
     const r = await runIo('io', args, env, '');
     expect(r).toEqual({ status: 1, stdout: '', stderr: `io: nosuch: no such session (${dir}/nosuch)\n` });
+  });
+});
+
+describe('output that cannot be written', () => {
+  /** io with its stdout on /dev/full: its status and stderr. */
+  function runIntoFull(args: string[], env: NodeJS.ProcessEnv): { status: number | null; stderr: string } {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, [binPath('io'), ...args], { env, stdio: ['ignore', full, 'pipe'], timeout: 10_000 });
+      return { status: r.status, stderr: r.stderr.toString() };
+    } finally {
+      closeSync(full);
+    }
+  }
+
+  it.each([['ls'], ['ctl', 'dv', 'status'], ['read', 'dv', '1']])('io %s into a full disk: one line, exit 1', async (...args) => {
+    const { env } = world();
+    await start(env, 'dv');
+    await runIo('io', ['write', 'dv', '0'], env, 'to be read\n'); // io read has a backlog to write
+    expect(runIntoFull(args, env)).toEqual({ status: 1, stderr: 'io: standard output: ENOSPC\n' });
+  });
+
+  it('io ls into a pipe whose reader has gone (io ls | true): exit 0, nothing said', async () => {
+    const { env } = world();
+    await start(env, 'dv');
+    const child = spawn(process.execPath, [binPath('io'), 'ls'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
   });
 });
 
