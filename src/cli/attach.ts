@@ -82,8 +82,9 @@ export async function attachShell(greeted: Promise<Client>, name: string, words:
   const { Shell } = await loadShell();
   const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, { trihub, startHost: hostStarter(name, token) });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
-  // Ctrl-C on a cooked terminal: this client leaves, the session goes on (raw mode passes it through).
-  process.on('SIGINT', () => shell.finish(`io: detached from ${name}`, 0));
+  // Ctrl-C, or Ctrl-\ as in raw mode, on a cooked terminal: this client leaves, the session goes on
+  // (raw mode passes Ctrl-C through, and takes Ctrl-\ itself).
+  for (const sig of ['SIGINT', 'SIGQUIT'] as const) process.on(sig, () => shell.finish(`io: detached from ${name}`, 0));
   const end = await shell.start();
   if (end.message) process.stderr.write(`${end.message}\n`);
   process.exit(end.status);

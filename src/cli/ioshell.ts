@@ -43,7 +43,7 @@ runMain(async () => {
     startHost: (n) => startHost(name, n),
   });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
-  process.on('SIGINT', () => shell.finish(`io: detached from ${name}`, 0));
+  for (const sig of ['SIGINT', 'SIGQUIT'] as const) process.on(sig, () => shell.finish(`io: detached from ${name}`, 0));
   const end = await shell.start();
   if (end.message) process.stderr.write(`${end.message}\n`);
   process.exit(end.status);

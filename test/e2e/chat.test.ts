@@ -124,5 +124,13 @@ describe('io -c cat chat', () => {
     await waitFor(async () => (await clients(env)) === 1, { what: 'one client left again' });
     watcher.say('and on');
     await allSee([watcher], ['and on']);
+
+    // and Ctrl-\, as in raw mode (the cooked terminal makes it SIGQUIT, which must not kill the client)
+    const third = new Term(scope, 'io', ['chat'], env);
+    await third.waitText(/^and on$/m);
+    third.write('\x1c');
+    expect(await third.exited()).toBe(0);
+    expect(third.text).toContain('io: detached from chat');
+    await waitFor(async () => (await clients(env)) === 1, { what: 'one client left a third time' });
   });
 });
