@@ -6,7 +6,7 @@
 
 import { Command } from './commander.js';
 import { attach } from '../client/connect.js';
-import { UsageError } from '../core/errors.js';
+import { IoError, UsageError } from '../core/errors.js';
 import { Shell } from '../shell/shell.js';
 import { startHost } from './daemon.js';
 import { VERSION, runMain } from './main.js';
@@ -35,6 +35,11 @@ runMain(async () => {
     return Number(h);
   });
   const client = await attach(name);
+  const out = nums.find((h) => h >= client.hello.maxHubs);
+  if (out !== undefined) {
+    client.close();
+    throw new IoError('IO_ERR_HUB', `io: hub ${out}: out of range (0-${client.hello.maxHubs - 1})`);
+  }
   const [inHub, outHub, errHub] = nums;
   const hubs = inHub === undefined ? undefined : { in: inHub, out: outHub!, err: errHub! };
   const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, {

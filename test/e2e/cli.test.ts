@@ -162,6 +162,13 @@ describe('starting', () => {
     }
   });
 
+  it('ioshell NAME with a hub past the server\'s: one line, exit 1, before anything is attached', async () => {
+    const { env } = world();
+    await start(env, 'hr');
+    const r = await runIo('ioshell', ['hr', '0', '1', '99'], env, '');
+    expect(r).toEqual({ status: 1, stdout: '', stderr: 'io: hub 99: out of range (0-63)\n' });
+  });
+
   it('a name whose path in IO_DIR is not a socket (a log file, a directory): one line, exit 1, and it is left alone', async () => {
     const { dir, env } = world();
     writeFileSync(join(dir, 'lg.log'), 'a log\n');
