@@ -77,6 +77,7 @@ export class Shell {
     this.client.on({
       dataPieces: (hub, pieces) => this.onData(hub, pieces),
       gap: (hub, lost) => {
+        if (hub === this.hubs.out) this.term.lost(lost);
         if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
       },
       eof: (hub) => {
@@ -157,6 +158,7 @@ export class Shell {
 
   private onData(hub: number, pieces: Buffer[]): void {
     const out = hub === this.hubs.out ? this.io.output : hub === this.hubs.err ? this.io.errors : null;
+    if (out === this.io.output) this.term.saw(pieces);
     if (out && !writeDirect(out, pieces)) {
       this.client.pause();
       out.once('drain', () => this.client.resume());

@@ -5,14 +5,20 @@
 // alternate screen and the modes a full-screen program set switched off.
 // restore() is idempotent and also runs on process 'exit'.
 
+import { ModeTracker } from '../core/modes.js';
 import { rawOutput } from '../sys/proc.js';
 
 export type TtyIn = NodeJS.ReadableStream & { isTTY?: boolean | undefined; setRawMode?: ((on: boolean) => unknown) | undefined };
 export type TtyOut = NodeJS.WritableStream & { isTTY?: boolean | undefined; columns?: number | undefined; rows?: number | undefined };
 
-/** What a full-screen program may have switched on, switched off again. */
+/**
+ * What a full-screen program may have switched on, switched off again. The
+ * alternate screen only when the session's output left it on: leaving it
+ * also restores the cursor saved on entry, which on the normal screen would
+ * move the cursor back over what is there.
+ */
+const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 const RESET_MODES = [
-  '\x1b[?1049l', // alternate screen
   '\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l', // mouse reporting
   '\x1b[?2004l', // bracketed paste
   '\x1b[?1l\x1b>', // application cursor keys, keypad
@@ -25,6 +31,8 @@ export class Terminal {
   readonly output: TtyOut;
   private isRaw = false;
   private hasScreenModes = false;
+  /** The modes the session's output has switched on this terminal (only the alternate screen is asked). */
+  private readonly modes = new ModeTracker();
   private readonly onExit = (): void => this.restore();
 
   constructor(input: TtyIn, output: TtyOut) {
@@ -59,11 +67,20 @@ export class Terminal {
     return () => this.output.off('resize', fn);
   }
 
+  /** Bytes of the session written to this terminal (a gap: some were lost on the way). */
+  saw(pieces: readonly Buffer[]): void {
+    if (this.output.isTTY) for (const p of pieces) this.modes.feed(p);
+  }
+
+  lost(bytes: number): void {
+    this.modes.skip(bytes);
+  }
+
   /** Back to how we found it. */
   restore(): void {
     if (this.isRaw) this.setRaw(false);
     if (this.hasScreenModes && this.output.isTTY) {
-      this.output.write(RESET_MODES);
+      this.output.write((this.modes.isAltScreen ? LEAVE_ALT_SCREEN : '') + RESET_MODES);
       this.hasScreenModes = false;
     }
     process.off('exit', this.onExit);

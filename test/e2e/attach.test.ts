@@ -201,6 +201,26 @@ describe('attach', () => {
     await waitFor(() => processesIn(dir).every((p) => !readFileSync(`/proc/${p}/cmdline`, 'latin1').includes('iosrv')), { what: 'the server gone' });
   });
 
+  it('io kill under a client at its shell prompt: the terminal goes on below the session\'s last line, nothing overwritten', async () => {
+    // Leaving the alternate screen restores the cursor saved on entry (tmux, xterm): sent when
+    // the session was not on it, that put the user's prompt back where some earlier full-screen
+    // program had started, over the screen. Here that is the top: one switches there first.
+    const { t } = world();
+    t.type('t0', "printf '\\033[?1049h\\033[?1049l'");
+    t.type('t0', 'io -a kc');
+    await t.waitRaw('t0');
+    t.type('t0', 'echo marker-$((6*7))');
+    await t.waitScreen('t0', lineOf('marker-42'));
+    const w = t.newWindow();
+    await t.run(w, 'io kill kc');
+    await expectCooked(t, 't0');
+    t.type('t0', 'echo after-$((1+1))');
+    const screen = await t.waitScreen('t0', lineOf('after-2'));
+    const lines = screen.split('\n');
+    expect(lines.findIndex((l) => /^marker-42$/.test(l))).toBeGreaterThan(0);
+    expect(lines.findIndex((l) => /^after-2$/.test(l))).toBeGreaterThan(lines.findIndex((l) => /^marker-42$/.test(l)));
+  });
+
   it('SIGTERM to a client in vim: it says so, leaves, and the terminal is restored; the session goes on', async () => {
     const { dir, env, t } = world();
     t.type('t0', 'io -a tm');
