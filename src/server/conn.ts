@@ -225,8 +225,11 @@ export class Conn implements Client {
 
   private onSpawn(f: DecodedFrame): void {
     if (this.role !== 'control') return this.deny(f, `remote ${f.hub}`);
-    const spec = this.parseJson(f.payload) as { cmd?: unknown } | null;
-    const cmd = typeof spec?.cmd === 'string' ? spec.cmd : null;
+    const spec = payloadObject(f.payload);
+    if (!spec || (spec['cmd'] !== undefined && typeof spec['cmd'] !== 'string')) {
+      return this.send(Frame.reply, f.hub, Buffer.from(`io: remote ${f.hub}: a spawn frame carries JSON {"cmd"?: string}`));
+    }
+    const cmd = typeof spec['cmd'] === 'string' ? spec['cmd'] : null;
     const size = this.sizes.get(f.hub);
     const reply = this.server.spawn(f.hub, cmd, size, this.label);
     this.send(Frame.reply, f.hub, Buffer.from(reply));
@@ -234,24 +237,17 @@ export class Conn implements Client {
 
   private onHost(f: DecodedFrame): void {
     if (this.role !== 'control') return this.deny(f, `local ${f.hub}`);
-    const spec = this.parseJson(f.payload) as { pid?: unknown } | null;
-    const pid = typeof spec?.pid === 'number' ? spec.pid : 0;
-    const reply = this.server.host(f.hub, pid, this);
+    const spec = payloadObject(f.payload);
+    if (!spec || !Number.isSafeInteger(spec['pid'])) {
+      return this.send(Frame.reply, f.hub, Buffer.from(`io: local ${f.hub}: a host frame carries JSON {"pid": number}`));
+    }
+    const reply = this.server.host(f.hub, spec['pid'] as number, this);
     this.send(Frame.reply, f.hub, Buffer.from(reply));
   }
 
   /** To a host process: its trihub's window size changed. */
   sendResize(trihub: number, cols: number, rows: number): void {
     if (!this.isClosed) this.wire.send([encodeResize(trihub, cols, rows)]);
-  }
-
-  private parseJson(payload: Buffer): unknown {
-    if (payload.length === 0) return null;
-    try {
-      return JSON.parse(payload.toString('utf8'));
-    } catch {
-      return null;
-    }
   }
 
   private send(type: (typeof Frame)[keyof typeof Frame], hub: number, payload?: Buffer, flags = 0): void {
@@ -273,5 +269,16 @@ export class Conn implements Client {
     this.isClosed = true;
     this.wire.end();
     this.server.connClosed(this, reason);
+  }
+}
+
+/** A spawn or host frame's payload: nothing (an empty object), or a JSON object; anything else is null. */
+function payloadObject(payload: Buffer): Record<string, unknown> | null {
+  if (payload.length === 0) return {};
+  try {
+    const v: unknown = JSON.parse(payload.toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
   }
 }

@@ -206,6 +206,28 @@ describe('hostile clients', () => {
     await waitFor(() => /refused read hub 9: hub 9: out of range/.test(srv.stderr()) && /refused write hub 7: hub 7: out of range/.test(srv.stderr()), { what: `the log lines (log: ${srv.stderr()})` });
   });
 
+  it('spawn and host frames whose payload is not the JSON object they carry are answered with an error, and start nothing', { timeout: 10_000 }, async () => {
+    const srv = await startIosrv(scope, ['-d']);
+    const s = await rawConnect(srv.sock, 'IO 1');
+    s.write(Buffer.concat([
+      encodeFrameJoined(Frame.spawn, 3, Buffer.from('{not json')),
+      encodeFrameJoined(Frame.spawn, 6, Buffer.from('{"cmd": 42}')),
+      encodeFrameJoined(Frame.host, 9, Buffer.from('[]')),
+      encodeFrameJoined(Frame.host, 12, Buffer.alloc(0)),
+    ]));
+    let got = Buffer.alloc(0);
+    s.on('data', (b: Buffer) => (got = Buffer.concat([got, b])));
+    await waitFor(() => framesOf(got).frames.filter((f) => f.type === Frame.reply).length === 4, { what: 'four replies' });
+    expect(framesOf(got).frames.filter((f) => f.type === Frame.reply).map((f) => `${f.hub}: ${f.payload.toString()}`)).toEqual([
+      '3: io: remote 3: a spawn frame carries JSON {"cmd"?: string}',
+      '6: io: remote 6: a spawn frame carries JSON {"cmd"?: string}',
+      '9: io: local 9: a host frame carries JSON {"pid": number}',
+      '12: io: local 12: a host frame carries JSON {"pid": number}',
+    ]);
+    expect(await rawCtl(srv.sock, 'status')).not.toMatch(/^trihub/m);
+    s.destroy();
+  });
+
   it('a connection that hangs up before its first line is let go at once', { timeout: 10_000 }, async () => {
     const srv = await startIosrv(scope, ['-c', 'cat']);
     const baseline = await settledFdCount(srv.pid);
