@@ -45,6 +45,7 @@ export class Conn implements Client {
   private unackedBytes = 0;
   private usesAcks = false;
   private isClosed = false;
+  private isToldQuit = false;
 
   constructor(server: Server, wire: Wire, id: number, role: Role) {
     this.server = server;
@@ -260,12 +261,19 @@ export class Conn implements Client {
     this.close(message);
   }
 
+  /** The server is quitting: say so now, once (close would say it again). */
+  quitting(reason: string): void {
+    if (this.isToldQuit || this.isClosed) return;
+    this.isToldQuit = true;
+    this.send(Frame.error, 0, Buffer.from(`io: ${this.server.name}: ${reason}`));
+  }
+
   /** Leave: every subscription and input let go; the transport flushed and closed. */
   close(reason: string | null): void {
     if (this.isClosed) return;
     for (const s of [...this.subs.values()]) this.letGo(s.endpoint);
     for (const i of [...this.inputs.values()]) this.letGo(i.endpoint);
-    if (reason !== null && reason.startsWith('server')) this.send(Frame.error, 0, Buffer.from(`io: ${this.server.name}: ${reason}`));
+    if (reason !== null && reason.startsWith('server')) this.quitting(reason);
     this.isClosed = true;
     this.wire.end();
     this.server.connClosed(this, reason);

@@ -50,6 +50,8 @@ const FD_RESERVE = 16;
 export interface Client {
   readonly id: number;
   readonly label: string;
+  /** The server is quitting: a client that can be told (a framed one) is told now, before its sessions hang up. */
+  quitting?(reason: string): void;
   close(reason: string | null): void;
 }
 
@@ -377,6 +379,8 @@ export class Server {
     this.ws?.close();
     this.tokens?.remove();
     const exited = (): boolean => this.sessions.size === 0;
+    // Told first: a session hanging up ends its hubs, and an attached client leaves at that end of stream.
+    for (const c of this.clients) c.quitting?.(`server quit (${reason})`);
     for (const s of this.sessions.values()) signalGroup(s.pid, 'SIGHUP');
     if (!(await waitUntil(exited, GRACE_MS))) {
       for (const s of this.sessions.values()) {

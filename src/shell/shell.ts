@@ -54,6 +54,8 @@ export class Shell {
   private isRawMode = false;
   /** Input is paused until the connection drains (the server is not taking it as fast as it comes). */
   private isInputHeld = false;
+  /** The server's word that it is quitting, said when this client leaves. */
+  private quitWord: string | null = null;
   private prompt: string | null = null;
   private pendingLine = '';
   private readonly history: string[] = [];
@@ -81,10 +83,13 @@ export class Shell {
         if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
       },
       eof: (hub) => {
-        if (hub === this.hubs.out) this.finish(null, 0);
+        if (hub === this.hubs.out) this.finish(this.quitWord, 0);
       },
       error: (_hub, message) => {
-        if (!this.isEnded) this.say(message);
+        // The server says it is quitting before its sessions hang up: that is
+        // said once this client has left, after the session's last output.
+        if (/^io: [^:]+: server quit/.test(message)) this.quitWord = message;
+        else if (!this.isEnded) this.say(message);
       },
       close: (reason) => this.finish(reason ?? `io: ${this.client.name}: connection lost`, reason ? 0 : 1),
     });

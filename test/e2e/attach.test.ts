@@ -196,7 +196,8 @@ describe('attach', () => {
     await waitFor(() => t.isAlternate('t0'), { what: 'less in the alternate screen' });
     const w = t.newWindow();
     expect(await t.run(w, 'io kill kq; echo status=$?')).toMatch(/^status=0$/m);
-    // its session hung up, the client gets the end of the stream and leaves
+    // its session hung up, the client gets the end of the stream and leaves, saying why
+    await t.waitScreen('t0', /^io: kq: server quit \(ctl quit\)$/m);
     await expectCooked(t, 't0');
     await waitFor(() => processesIn(dir).every((p) => !readFileSync(`/proc/${p}/cmdline`, 'latin1').includes('iosrv')), { what: 'the server gone' });
   });
