@@ -111,6 +111,7 @@ export class WsListener {
       res.writeHead(301, { location: `${prefix}${url.search}` }).end();
       return;
     }
+    if (url.pathname === `${prefix}ws` && req.method === 'GET') return this.answerProbe(req, res, url);
     const asset = url.pathname.startsWith(prefix) ? this.files.get(url.pathname.slice(prefix.length)) : undefined;
     if (req.method !== 'GET' || !asset || !existsSync(asset.file)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('io: not found\n');
@@ -121,15 +122,33 @@ export class WsListener {
   }
 
   private refuse(req: http.IncomingMessage, socket: Duplex, status: 401 | 403 | 404, why: string): void {
+    const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status];
+    setTimeout(() => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }, this.refusalDelay(req, status, why)).unref();
+  }
+
+  /** A refusal is logged; a 401 waits longer with each one from that address (guessing tokens is slow). */
+  private refusalDelay(req: http.IncomingMessage, status: number, why: string): number {
     const addr = req.socket.remoteAddress ?? '?';
     const count = (this.refusals.get(addr) ?? 0) + 1;
     this.refusals.set(addr, count);
     this.server.log.event(`ws ${this.peerOf(req)}: refused ${req.url?.split('?')[0] ?? ''}: ${why} (${status})`);
-    const delay = status === 401 ? Math.min(REFUSAL_DELAY_MS * 2 ** (count - 1), REFUSAL_DELAY_MAX_MS) : 0;
-    const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status];
-    setTimeout(() => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    }, delay).unref();
+    return status === 401 ? Math.min(REFUSAL_DELAY_MS * 2 ** (count - 1), REFUSAL_DELAY_MAX_MS) : 0;
+  }
+
+  /**
+   * A plain GET of the WebSocket path: how the page learns why its socket was
+   * refused (a browser does not tell it). 401 without a valid token, as the
+   * upgrade would be (and as slow); else 426, this path wants a WebSocket.
+   */
+  private answerProbe(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+    const role = this.server.tokens?.roleOf(this.tokenOf(req, url)) ?? null;
+    if (role) {
+      res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('io: this path takes a WebSocket\n');
+      return;
+    }
+    setTimeout(() => res.writeHead(401, { 'content-type': 'text/plain' }).end('io: no valid token\n'), this.refusalDelay(req, 401, 'no valid token')).unref();
   }
 
   private tokenOf(req: http.IncomingMessage, url: URL): string | null {

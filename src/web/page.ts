@@ -146,11 +146,22 @@ async function main(): Promise<void> {
         }
       });
     };
+    let wasOpen = false;
+    sock.addEventListener('open', () => (wasOpen = true));
     sock.onclose = () => {
       if (ws !== sock) return;
-      setState(`disconnected; retrying in ${retryMs / 1000}s`, true);
-      setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, RECONNECT_MAX_MS);
+      const retry = (): void => {
+        setState(`disconnected; retrying in ${retryMs / 1000}s`, true);
+        setTimeout(connect, retryMs);
+        retryMs = Math.min(retryMs * 2, RECONNECT_MAX_MS);
+      };
+      if (wasOpen) return retry();
+      // Refused before it opened: a browser does not say why, so ask the same path plainly.
+      // A token that is not valid will not become so: say so, and stop.
+      fetch(`/${encodeURIComponent(name)}/ws?token=${encodeURIComponent(token)}`).then(
+        (res) => (res.status === 401 ? setState(`no valid token (401): open this page with #token=… from the server's ${name}.token`, true) : retry()),
+        retry,
+      );
     };
   };
   connect();

@@ -70,6 +70,14 @@ describe('web page', () => {
     if (process.env['IO_SCREENSHOT']) await page.screenshot({ path: process.env['IO_SCREENSHOT'] });
   });
 
+  it('says so when its token is not valid, rather than retrying for ever', async () => {
+    const { http } = await startWeb();
+    const page = await browser.newPage({ viewport: { width: 900, height: 500 } });
+    scope.defer(() => page.close());
+    await page.goto(`${http}#token=not-the-token`);
+    await waitFor(async () => (await page.locator('#state').innerText()).startsWith('no valid token (401)'), { what: 'the refusal in the page', timeoutMs: 10_000 });
+  });
+
   it('shows read-only for a watch token, and its keys reach nobody', async () => {
     const { srv, http } = await startWeb();
     const other = await framed(scope, srv);
