@@ -51,7 +51,7 @@ function run(server: Server, cmd: CtlCommand, json: boolean, line: string): stri
     }
     case 'signal': {
       const s = server.sessions.get(cmd.trihub);
-      if (!s) return `io: signal ${cmd.trihub}: no session on trihub ${cmd.trihub}`;
+      if (!s) return `io: signal ${cmd.trihub} ${cmd.signal}: no session on trihub ${cmd.trihub}`;
       s.proc.signal(`SIG${cmd.signal}`);
       log.event(`signal ${cmd.signal} to the session on trihub ${cmd.trihub}`);
       return 'ok';

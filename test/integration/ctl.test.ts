@@ -129,7 +129,7 @@ describe('ctl commands', () => {
     const srv = await startIosrv(scope, ['-c', 'sleep 100']);
     const ctl = ctlOf(srv);
     const pid = sessionPid(await ctl('status'));
-    expect(await ctl('signal 3 TERM')).toBe('io: signal 3: no session on trihub 3');
+    expect(await ctl('signal 3 TERM')).toBe('io: signal 3 TERM: no session on trihub 3');
     expect(await ctl('signal 1 TERM')).toBe('io: signal 1 TERM: trihub 1 is not a multiple of 3');
     expect(await ctl('signal 0 BOGUS')).toMatch(/^io: signal 0 BOGUS: unknown signal 'BOGUS' \(try: HUP INT/);
     expect(await ctl('signal 0 TERM')).toBe('ok');
