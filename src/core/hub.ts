@@ -181,6 +181,11 @@ export class Hub {
     this.checkRoom();
   }
 
+  /** The stream offset of this output's next byte (undefined once it is gone). */
+  positionOf(out: OutputId): number | undefined {
+    return this.outputs.get(out)?.pos;
+  }
+
   hasOutput(out: OutputId): boolean {
     return this.outputs.has(out);
   }

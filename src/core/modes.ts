@@ -11,8 +11,9 @@
 //
 // Pure: bytes in, bytes out. The server feeds it from behind the hub.
 
-const ESC = 0x1b;
-/** An escape sequence longer than this is not one we track; drop it. */
+import { ESC, LONG, MORE, readEscape } from './escapes.js';
+
+/** An escape sequence longer than this is not one we track; skip it. */
 const MAX_SEQUENCE_BYTES = 64;
 
 /** Private modes (CSI ? n h/l) worth restoring, with their power-on state. */
@@ -103,33 +104,19 @@ export class ModeTracker {
     return Buffer.from(out, 'latin1');
   }
 
-  /** Parse the sequence at buf[i] (ESC); return where scanning goes on, or -1 when it is cut short. */
+  /** Read the sequence at buf[i] (ESC); return where scanning goes on, or -1 when it is cut short. */
   private parse(buf: Buffer, i: number, at: number): number {
-    const next = buf[i + 1];
-    if (next === undefined) return -1;
-    if (next === 0x3d || next === 0x3e) {
-      this.set(KEYPAD, next === 0x3d, at);
-      return i + 2;
-    }
-    if (next !== 0x5b || buf[i + 2] !== 0x3f) return i + 1; // not CSI ?: not ours
-    let j = i + 3;
-    let params = '';
-    while (j < buf.length) {
-      const c = buf[j]!;
-      if ((c >= 0x30 && c <= 0x39) || c === 0x3b) {
-        params += String.fromCharCode(c);
-        j++;
-        continue;
+    const e = readEscape(buf, i, MAX_SEQUENCE_BYTES);
+    if (e === MORE) return -1;
+    if (e === LONG) return i + 1;
+    if (e.kind === 'esc' && e.inter === '' && (e.final === '=' || e.final === '>')) this.set(KEYPAD, e.final === '=', at);
+    if (e.kind === 'csi' && e.prefix === '?' && e.inter === '' && (e.final === 'h' || e.final === 'l')) {
+      for (const p of e.params.split(';')) {
+        const mode = Number(p);
+        if (TRACKED.has(mode)) this.set(mode, e.final === 'h', at);
       }
-      if (c === 0x68 || c === 0x6c) {
-        for (const p of params.split(';')) {
-          const mode = Number(p);
-          if (TRACKED.has(mode)) this.set(mode, c === 0x68, at);
-        }
-      }
-      return j + 1;
     }
-    return -1;
+    return e.end;
   }
 
   private set(mode: number, on: boolean, at: number): void {

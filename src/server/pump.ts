@@ -9,8 +9,16 @@
 //
 // Pace: with hub.paceMs > 0 the pump gathers for that long after the first
 // new byte before sending, trading latency for fewer, larger writes.
+//
+// Backlog: a pump told where its output's backlog ends (backlogEnd, the
+// newest byte when it joined) sends the bytes before that without the
+// terminal queries in them (core/queries.ts): the program that asked is
+// gone, and the client's terminal would answer into its input. What comes
+// after goes out raw: a program that asks now waits for the answer. A
+// sequence that starts in the backlog and ends after it goes out as it is.
 
-import type { Hub, OutputId } from '../core/hub.js';
+import type { Hub, OutputId, TakeCopy } from '../core/hub.js';
+import { QueryFilter } from '../core/queries.js';
 
 /** A socket's worth of unsent bytes before the pump waits for 'drain'. */
 export const HIGH_WATER_BYTES = 256 * 1024;
@@ -28,6 +36,14 @@ export interface PumpSink {
 export interface PumpOptions {
   highWaterBytes?: number;
   chunkBytes?: number;
+  /** The stream offset where the output's backlog ends: bytes before it go without terminal queries. */
+  backlogEnd?: number;
+}
+
+/** A backlog being replayed: the offset where it ends, and the filter its bytes go through. */
+interface Replay {
+  endAt: number;
+  filter: QueryFilter;
 }
 
 export class Pump {
@@ -40,6 +56,7 @@ export class Pump {
   private timer: NodeJS.Timeout | null = null;
   private isClosed = false;
   private isRunning = false;
+  private replay: Replay | null;
   /** When the sink last filled up and has not drained since (ms since epoch), else null. */
   stalledSince: number | null = null;
 
@@ -49,6 +66,8 @@ export class Pump {
     this.sink = sink;
     this.highWaterBytes = opts.highWaterBytes ?? HIGH_WATER_BYTES;
     this.chunkBytes = opts.chunkBytes ?? PUMP_CHUNK_BYTES;
+    const backlogEnd = opts.backlogEnd ?? 0;
+    this.replay = backlogEnd > (hub.positionOf(output) ?? Infinity) ? { endAt: backlogEnd, filter: new QueryFilter() } : null;
     this.offData = hub.onData(() => this.onHubData());
     queueMicrotask(() => this.run());
   }
@@ -86,14 +105,41 @@ export class Pump {
       if (this.sink.queuedBytes() < this.highWaterBytes) this.stalledSince = null;
       while (!this.isClosed && this.sink.queuedBytes() < this.highWaterBytes) {
         const t = this.hub.takeCopy(this.output, this.chunkBytes);
-        if (t.lostBytes > 0) this.sink.gap(t.lostBytes);
-        if (t.data) this.sink.data(t.data);
-        if (t.eof) this.sink.eof();
+        if (this.replay) this.send(this.replayed(this.replay, t));
+        else this.send(t);
         if (!t.data && !t.eof && t.lostBytes === 0) break;
       }
       if (!this.isClosed && this.sink.queuedBytes() >= this.highWaterBytes) this.stalledSince ??= Date.now();
     } finally {
       this.isRunning = false;
     }
+  }
+
+  private send(t: TakeCopy): void {
+    if (t.lostBytes > 0) this.sink.gap(t.lostBytes);
+    if (t.data && t.data.length > 0) this.sink.data(t.data);
+    if (t.eof) this.sink.eof();
+  }
+
+  /**
+   * A take, with the part of it in the backlog filtered. What the filter
+   * holds goes out as it is before a gap (the bytes after a gap are not its
+   * sequence's), and once the backlog is all taken; from then on the pump
+   * sends raw. Offsets, not counts, say what is backlog: a clear (hNc) moves
+   * the output past it without a gap.
+   */
+  private replayed(r: Replay, t: TakeCopy): TakeCopy {
+    if (t.lostBytes > 0) {
+      const held = r.filter.end();
+      if (held.length > 0) this.sink.data(held);
+    }
+    const to = this.hub.positionOf(this.output) ?? r.endAt;
+    const data = t.data ?? Buffer.alloc(0);
+    const from = to - data.length;
+    const split = Math.max(0, Math.min(data.length, r.endAt - from));
+    if (to < r.endAt && !t.eof) return { data: r.filter.push(data), lostBytes: t.lostBytes, eof: false };
+    this.replay = null;
+    const parts = [r.filter.push(data.subarray(0, split)), r.filter.end(), data.subarray(split)];
+    return { data: Buffer.concat(parts), lostBytes: t.lostBytes, eof: t.eof };
   }
 }

@@ -131,7 +131,10 @@ export class Server {
       if (preamble.length > 0) sink.data(preamble);
       if (session.modes.isAltScreen) session.nudge();
     }
-    const pump = new Pump(hub, out, sink);
+    // A terminal's output (a pty session's, a host's) replays its backlog without the queries
+    // in it: the program that asked is gone, and this client's terminal would answer (pump.ts).
+    const isTerminal = n % 3 === 1 && (session?.hasPty === true || this.hosts.has(n - 1));
+    const pump = new Pump(hub, out, sink, isTerminal ? { backlogEnd: hub.bytesIn } : {});
     const endpoint = this.endpoints.add({
       hub: n,
       kind,

@@ -153,6 +153,28 @@ describe('attach', () => {
     expect(t.isAlternate('t0')).toBe(true);
   });
 
+  it('a program that asked the terminal things (CSI 6 n, CSI c) and is gone: a reattach types no answers into the shell', async () => {
+    // The user's bug: after vim had run, every `io NAME` put 2RR (and more each time) at the
+    // prompt. vim asks tmux where the cursor is and what terminal it is; tmux answers. Here a
+    // command asks the same and reads the answers (raw, at most a second), so the live answers
+    // are used up as with vim. On reattach the backlog still holds the questions: tmux must not
+    // see them again, or its answers go to the shell and `echo` runs as garbage.
+    const { t } = world({ cols: 100, rows: 30 });
+    t.type('t0', 'io -a qs');
+    await t.waitRaw('t0');
+    await t.waitScreen('t0', SESSION_PROMPT.trim());
+    t.type('t0', "stty -icanon -echo min 0 time 10; printf 'asked\\033[6n\\033[c\\n'; dd bs=256 count=2 >/dev/null 2>&1; stty sane; echo answered");
+    await t.waitScreen('t0', /^answered\s*$/m);
+    t.detach('t0');
+    await t.waitCommand('t0', 'bash');
+    t.type('t0', 'clear; io qs');
+    await t.waitRaw('t0');
+    await t.waitScreen('t0', /^answered\s*$/m);
+    t.type('t0', 'echo ok-$((40+2))');
+    await t.waitScreen('t0', /^ok-42\s*$/m);
+    expect(t.screen('t0')).not.toMatch(/R(echo|\s*$)/m);
+  });
+
   it('a client that stops reading is skipped ahead: it prints io: lost N bytes, then the newest output', async () => {
     // SIGSTOP the client, let the session print 2 MB through a 64k ring, SIGCONT: fast pacing
     // (SPEC §2) moves this reader to the oldest byte held, and ioshell says how much it lost.

@@ -11,6 +11,7 @@
 // taken relative to the count before our readers join.
 
 import { describe, expect, it } from 'vitest';
+import type { Client } from '../../src/client/client.js';
 import type { SessionProcess } from '../../src/sys/proc.js';
 import { spawnPty } from '../../src/sys/pty.js';
 import { spawnIo } from '../helpers/bin.js';
@@ -101,6 +102,53 @@ describe('pty sessions', () => {
     expect(got.length, `got ${got.length} of ${want.length} bytes, ending ${JSON.stringify(got.slice(-30))}`).toBe(want.length);
     expect(got === want).toBe(true);
     expect(await client.ctl('status')).toMatch(/^trihub 3: session pid \d+, pty 80x24, sleep 100$/m);
+  });
+});
+
+describe('terminal queries in the backlog (core/queries.ts)', () => {
+  const scope = useScope();
+
+  /** A framed reader of hub 1 and what it has been sent, as text. */
+  async function reader(srv: IoServer): Promise<{ client: Client; text: () => string }> {
+    const client = await framed(scope, srv);
+    let text = '';
+    client.on({ data: (hub, b) => void (hub === 1 && (text += b.toString('latin1'))) });
+    client.subscribe(1);
+    return { client, text: () => text };
+  }
+
+  it('a reader that joins later gets the backlog without the queries; one already there gets them live', { timeout: 15_000 }, async () => {
+    // The user's bug: vim asked the terminal where the cursor is and what
+    // colour the background is, and quit; every reattach replayed the
+    // questions, the new terminal answered, and the answers were typed into
+    // the shell (2RR at the prompt). Here a command asks (CSI 6 n, OSC 11;?),
+    // a first reader sees it through, and readers that join afterwards (framed,
+    // and raw `read 1`) must get the text only. Then it asks again while they
+    // are attached: that is live, and a program waiting for the answer must get
+    // it, so the query goes to every reader.
+    const script = "printf 'one\\033[6ntwo\\033]11;?\\007\\n'; read go; printf 'three\\033[6nfour\\n'; read stop";
+    const srv = await startIosrv(scope, ['--pty', '-c', script], { env: SHELL_ENV });
+    const first = await reader(srv);
+    await waitFor(() => first.text().includes('two'), { what: `the first line (got ${JSON.stringify(first.text())})` });
+
+    const late = await reader(srv);
+    const raw = await RawReader.open(scope, srv.sock, 1, { keep: true });
+    await waitFor(() => late.text().includes('two') && raw.text.includes('two'), { what: 'the backlog at both late readers' });
+    expect(late.text()).toBe('onetwo\r\n');
+    expect(raw.text).toBe('onetwo\r\n');
+
+    first.client.write(0, Buffer.from('go\r'));
+    const live = 'onetwo\r\ngo\r\nthree\x1b[6nfour\r\n';
+    await waitFor(() => late.text() === live && raw.text === live, { what: `the live query at both (got ${JSON.stringify(late.text())})` });
+    expect(first.text()).toMatch(/three\x1b\[6nfour\r\n$/);
+  });
+
+  it('a pipe session\'s backlog goes as it is: its bytes are not a terminal\'s', { timeout: 15_000 }, async () => {
+    const srv = await startIosrv(scope, ['-c', "printf 'a\\033[6nb\\n'; read stop"], { env: SHELL_ENV });
+    const first = await reader(srv);
+    await waitFor(() => first.text() === 'a\x1b[6nb\n', { what: `the line (got ${JSON.stringify(first.text())})` });
+    const late = await reader(srv);
+    await waitFor(() => late.text() === 'a\x1b[6nb\n', { what: `the backlog, query and all (got ${JSON.stringify(late.text())})` });
   });
 });
 
