@@ -86,7 +86,7 @@ export async function attachShell(greeted: Promise<Client>, name: string, words:
   // (raw mode passes Ctrl-C through, and takes Ctrl-\ itself).
   for (const sig of ['SIGINT', 'SIGQUIT'] as const) process.on(sig, () => shell.finish(`io: detached from ${name}`, 0));
   const end = await shell.start();
-  if (end.message) process.stderr.write(`${end.message}\n`);
+  if (end.message) process.stderr.write(`${end.isAfterSession ? '\n' : ''}${end.message}\n`);
   process.exit(end.status);
 }
 

@@ -50,6 +50,6 @@ runMain(async () => {
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
   for (const sig of ['SIGINT', 'SIGQUIT'] as const) process.on(sig, () => shell.finish(`io: detached from ${name}`, 0));
   const end = await shell.start();
-  if (end.message) process.stderr.write(`${end.message}\n`);
+  if (end.message) process.stderr.write(`${end.isAfterSession ? '\n' : ''}${end.message}\n`);
   process.exit(end.status);
 });

@@ -34,6 +34,8 @@ export interface ShellOptions {
 export interface ShellEnd {
   message: string | null;
   status: number;
+  /** The terminal has shown the session, so the cursor may be anywhere on a line: say message on a line of its own. */
+  isAfterSession: boolean;
 }
 
 interface TrihubInfo {
@@ -54,6 +56,8 @@ export class Shell {
   private isRawMode = false;
   /** Input is paused until the connection drains (the server is not taking it as fast as it comes). */
   private isInputHeld = false;
+  /** A trihub has been entered: the terminal shows a session. */
+  private hasEntered = false;
   /** The server's word that it is quitting, said when this client leaves. */
   private quitWord: string | null = null;
   private prompt: string | null = null;
@@ -118,7 +122,7 @@ export class Shell {
     this.io.input.removeAllListeners('data');
     this.io.input.pause();
     this.client.close();
-    this.resolveEnd({ message, status });
+    this.resolveEnd({ message, status, isAfterSession: this.hasEntered && this.term.isTTY });
   }
 
   /** A session the server's hello named: the first attach needs no status round trip. */
@@ -152,6 +156,7 @@ export class Shell {
     this.client.subscribe(this.hubs.err);
     // After the subscribe, so the server sends while the terminal's mode is set
     // (stty, a child process); nothing is written before: that is synchronous.
+    this.hasEntered = true;
     this.isRawMode = info.pty && this.term.isTTY;
     this.term.setRaw(this.isRawMode);
   }

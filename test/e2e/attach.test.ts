@@ -236,6 +236,7 @@ describe('attach', () => {
     await t.waitScreen('t0', lineOf('marker-42'));
     const w = t.newWindow();
     await t.run(w, 'io kill kc');
+    await t.waitScreen('t0', /^io: kc: server quit \(ctl quit\)$/m); // on a line of its own
     await expectCooked(t, 't0');
     t.type('t0', 'echo after-$((1+1))');
     const screen = await t.waitScreen('t0', lineOf('after-2'));
