@@ -191,7 +191,7 @@ export class Server {
     const usePty = this.opts.usePty ?? cmd === null;
     let session: Session;
     try {
-      session = new Session(this.hubs, { trihub, command: { cmd, env: this.opts.env }, usePty, ...size }, (s) => this.onSessionExit(s));
+      session = new Session(this.hubs, { trihub, command: { cmd, env: this.opts.env }, usePty, ...size }, this.log, (s) => this.onSessionExit(s));
     } catch (err) {
       return (err as Error).message;
     }

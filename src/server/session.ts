@@ -2,15 +2,19 @@
 // stdout → hub N+1, stderr → hub N+2.
 //
 // The process reads its input hub as one more output (starting at the newest
-// byte: old keystrokes are not replayed into a new shell). Its output is fed
-// through Feeders, so paranoid pacing pauses the pty or pipes. When it exits,
-// its output hubs end once what it wrote is in: readers drain, then eof.
+// byte: old keystrokes are not replayed into a new shell). In fast mode, input
+// it does not read in time is lost, as a slow output's is, and the log says so
+// (at most once a LOST_INPUT_LOG_MS: a flood must not flood the log). Its
+// output is fed through Feeders, so paranoid pacing pauses the pty or pipes.
+// When it exits, its output hubs end once what it wrote is in: readers drain,
+// then eof.
 //
 // Not here: spawning (sys/proc.ts, sys/pty.ts), the window-size policy (conn.ts).
 
 import type { HubTable } from '../core/hubs.js';
 import { ModeTracker } from '../core/modes.js';
 import type { Endpoint } from './endpoints.js';
+import type { Log } from './log.js';
 import type { Command, SessionProcess } from '../sys/proc.js';
 import { spawnPipes } from '../sys/proc.js';
 import { spawnPty } from '../sys/pty.js';
@@ -21,6 +25,8 @@ export const DEFAULT_COLS = 80;
 export const DEFAULT_ROWS = 24;
 /** How long a redraw nudge keeps the window one column wider (shpool waits 50 ms too). */
 export const NUDGE_MS = 50;
+/** At most one log line this often about a session's lost input; what is lost meanwhile goes in the next (hNv has the total). */
+export const LOST_INPUT_LOG_MS = 1000;
 
 export interface SessionSpec {
   trihub: number;
@@ -47,8 +53,13 @@ export class Session {
   private readonly input: Pump;
   /** The process's stdin pipe is full: the input pump waits for its 'drain'. */
   private isStdinFull = false;
+  private readonly log: Log;
+  /** Input lost since the last log line about it, and when that line was written. */
+  private lostUnlogged = 0;
+  private lostLoggedAt = -Infinity;
 
-  constructor(hubs: HubTable, spec: SessionSpec, onExit: (s: Session) => void) {
+  constructor(hubs: HubTable, spec: SessionSpec, log: Log, onExit: (s: Session) => void) {
+    this.log = log;
     this.trihub = spec.trihub;
     this.cols = spec.cols ?? DEFAULT_COLS;
     this.rows = spec.rows ?? DEFAULT_ROWS;
@@ -64,7 +75,7 @@ export class Session {
       data: (bytes) => {
         if (!proc.write(bytes)) this.isStdinFull = true;
       },
-      gap: () => {},
+      gap: (lostBytes) => this.onInputGap(lostBytes),
       eof: () => proc.closeStdin(),
     });
     proc.onDrain(() => {
@@ -98,6 +109,15 @@ export class Session {
       errHub.removeInput(errIn);
       onExit(this);
     });
+  }
+
+  private onInputGap(lostBytes: number): void {
+    this.lostUnlogged += lostBytes;
+    const now = Date.now();
+    if (now - this.lostLoggedAt < LOST_INPUT_LOG_MS) return;
+    this.log.event(`session on trihub ${this.trihub} (pid ${this.pid}) lost ${this.lostUnlogged} bytes of its input (fast mode; -p keeps them)`);
+    this.lostUnlogged = 0;
+    this.lostLoggedAt = now;
   }
 
   get pid(): number {

@@ -12,6 +12,14 @@
 // So the destroy is wrapped: first everything still readable is read and
 // handed on (at most a stream buffer and the kernel's pty buffer).
 //
+// Writes: input goes to the master with writeSync, as much as it takes now
+// (node-pty 1.1 would use fs.write, a round trip through libuv's thread pool
+// for every keystroke). The rest waits in a PtyInput, offered again while it
+// waits; write() returns false past PTY_INPUT_HIGH_WATER_BYTES and onDrain
+// fires once it is all in, as a pipe's stdin does. node-pty's own queue has
+// neither: it grows with all a program does not read (a session's server
+// without bound), and retries with setImmediate, a busy loop meanwhile.
+//
 // Reads: node-pty reads the master through a tty.ReadStream, whose 'data'
 // costs a fresh Buffer and the Readable machinery per read (4 KiB or less
 // from a pty, mostly: 16 000 reads for 64 MiB). spawn() builds that stream while it runs,
@@ -55,23 +63,109 @@ function spawnReading(file: string, args: string[], opts: NodePty.IPtyForkOption
 interface PtyInternals {
   _fd?: number;
   _socket?: { destroy(err?: Error): unknown; read(): Buffer | null; destroyed: boolean };
-  _writeStream?: { _writeQueue?: unknown[] };
 }
 
+/** Input waiting for a pty past what its master took: beyond this, write() returns false, as a pipe's does past its mark. */
+export const PTY_INPUT_HIGH_WATER_BYTES = 64 * 1024;
+/** How soon input a pty refused is offered again once the program has taken none for a while: 100 wake-ups a second while it reads nothing. */
+export const PTY_INPUT_RETRY_MS = 10;
+/** For this long after the pty last took input, what waits is offered again at every turn of the event loop. */
+export const PTY_INPUT_SPIN_MS = 2;
+
 /**
- * Write to the master now, as much as it takes; node-pty gets the rest.
- * node-pty 1.1 writes with fs.write, a round trip through libuv's thread pool
- * for every keystroke. The master is non-blocking: writeSync takes what fits
- * and throws EAGAIN for the rest. Only while node-pty's own queue is empty,
- * or these bytes would pass the ones waiting there.
+ * The input side of a pty master: bytes go in with writeSync (the master is
+ * non-blocking: it takes what fits and throws EAGAIN for the rest), and what
+ * it refuses waits here, in order. A pty holds little (~14 KiB a fill, into
+ * `cat`), and the kernel hands it to the program a moment after the write (a
+ * worker thread), so an offer at once mostly finds no room yet. So for
+ * PTY_INPUT_SPIN_MS after the pty last took some, what waits is offered at
+ * every turn of the event loop (setImmediate), as node-pty does, and after
+ * that every PTY_INPUT_RETRY_MS. Into `cat`: 20 MB/s, as node-pty's own
+ * queue; a 10 ms timer alone gave 1.4 MB/s, a 1 ms spin 17.
  */
-function writeNow(term: NodePty.IPty, bytes: Buffer): Buffer {
-  const { _fd: fd, _writeStream: ws } = term as unknown as PtyInternals;
-  if (typeof fd !== 'number' || !Array.isArray(ws?._writeQueue) || ws._writeQueue.length !== 0) return bytes;
-  try {
-    return bytes.subarray(writeSync(fd, bytes));
-  } catch {
-    return bytes; // EAGAIN: the pty is full; node-pty queues it and retries
+class PtyInput {
+  private readonly fd: number;
+  private readonly isOpen: () => boolean;
+  private readonly drains: (() => void)[] = [];
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  /** Cancels the offer to come, while one is due. */
+  private cancelRetry: (() => void) | null = null;
+  /** When the pty last took some (performance.now()). */
+  private tookAt = -Infinity;
+  /** write() said false: onDrain is owed once the queue is in. */
+  private needDrain = false;
+
+  constructor(fd: number, isOpen: () => boolean) {
+    this.fd = fd;
+    this.isOpen = isOpen;
+  }
+
+  /** false: PTY_INPUT_HIGH_WATER_BYTES or more wait; wait for onDrain. */
+  write(bytes: Buffer): boolean {
+    if (bytes.length === 0) return true;
+    this.queue.push(bytes);
+    this.queuedBytes += bytes.length;
+    if (this.cancelRetry === null) this.flush(); // else the bytes before these are waiting for the same room
+    if (this.queuedBytes < PTY_INPUT_HIGH_WATER_BYTES) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  onDrain(fn: () => void): void {
+    this.drains.push(fn);
+  }
+
+  /** The program is gone: what waits is dropped, and nothing fires any more. */
+  close(): void {
+    this.cancelRetry?.();
+    this.cancelRetry = null;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.needDrain = false;
+  }
+
+  private flush(): void {
+    this.cancelRetry = null;
+    const before = this.queuedBytes;
+    // Once the master is closed its fd number may be another file's by now.
+    while (this.queue.length > 0 && this.isOpen()) {
+      const head = this.queue[0]!;
+      let n: number;
+      try {
+        n = writeSync(this.fd, head);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') break;
+        if (this.queuedBytes < before) this.tookAt = performance.now();
+        this.retry();
+        return;
+      }
+      this.queuedBytes -= n;
+      if (n < head.length) this.queue[0] = head.subarray(n);
+      else this.queue.shift();
+    }
+    // all in, or nobody reads this pty any more (EIO, closed): what waits is dropped, as EPIPE drops a pipe's
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (!this.needDrain) return;
+    this.needDrain = false;
+    for (const fn of this.drains) fn();
+  }
+
+  /**
+   * Offer what waits again: at the next turn (the program is reading), or
+   * after PTY_INPUT_RETRY_MS. The timer is unref'd: it alone keeps no process
+   * alive. The immediate is not: an unref'd one waits for other I/O to wake
+   * the event loop (Node polls without a timeout when no ref'd one is due).
+   */
+  private retry(): void {
+    if (performance.now() - this.tookAt < PTY_INPUT_SPIN_MS) {
+      const immediate = setImmediate(() => this.flush());
+      this.cancelRetry = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.flush(), PTY_INPUT_RETRY_MS).unref();
+      this.cancelRetry = () => clearTimeout(timer);
+    }
   }
 }
 
@@ -126,7 +220,13 @@ export function spawnPty(command: Command, size: { cols: number; rows: number })
   let exited = false;
   let cols = size.cols;
   let rows = size.rows;
-  const socket = (term as unknown as PtyInternals)._socket;
+  const { _fd: fd, _socket: socket } = term as unknown as PtyInternals;
+  // Should node-pty ever hide its fd, its own write is used as before: no backpressure.
+  const input = typeof fd === 'number' ? new PtyInput(fd, () => !exited && !socket?.destroyed) : null;
+  term.onExit(() => {
+    exited = true;
+    input?.close();
+  });
   if (socket) {
     const destroy = socket.destroy.bind(socket);
     socket.destroy = (err?: Error) => {
@@ -141,7 +241,6 @@ export function spawnPty(command: Command, size: { cols: number; rows: number })
     onStderr: () => {},
     onExit: (fn) => {
       term.onExit(({ exitCode, signal }) => {
-        exited = true;
         // node-pty gives the signal as a number; name it as child_process does
         const name = signal ? (Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? String(signal)) : null;
         fn(exitCode, name);
@@ -149,13 +248,16 @@ export function spawnPty(command: Command, size: { cols: number; rows: number })
     },
     write: (bytes) => {
       if (exited) return true;
-      const rest = writeNow(term, bytes);
-      if (rest.length > 0) term.write(rest);
+      if (input) return input.write(bytes);
+      term.write(bytes);
       return true;
     },
-    onDrain: () => {},
+    onDrain: (fn) => input?.onDrain(fn),
     closeStdin: () => {
-      if (!exited) term.write('\x04');
+      if (exited) return;
+      // after what waits: ^D at the start of a line is end-of-file to the program
+      if (input) input.write(Buffer.from('\x04'));
+      else term.write('\x04');
     },
     pause: () => term.pause(),
     resume: () => term.resume(),

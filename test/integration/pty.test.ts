@@ -8,12 +8,17 @@
 // With --pty -c, a command gets a pty too: it waits for a line on hub 0, so
 // the resize is in before it asks for the size. A pty session has a reader of
 // its own on hub 1 (what keeps the screen's modes), so reader counts are
-// taken relative to the count before our readers join.
+// taken relative to the count before our readers join. spawnPty itself: a
+// paused pty keeps what the program says, and input the program does not read
+// waits, bounded: write() says so past the mark, and onDrain says when it is in.
 
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/client.js';
 import type { SessionProcess } from '../../src/sys/proc.js';
-import { spawnPty } from '../../src/sys/pty.js';
+import { PTY_INPUT_HIGH_WATER_BYTES, spawnPty } from '../../src/sys/pty.js';
 import { spawnIo } from '../helpers/bin.js';
 import { envIn } from '../helpers/iodir.js';
 import { useScope } from '../helpers/scope.js';
@@ -190,5 +195,38 @@ describe('a pty process (sys/pty.ts)', () => {
     proc.resume();
     await waitFor(() => text.endsWith('END\r\n'), { what: `the end (got ${got} bytes)` });
     expect(got).toBe(200000 + '\r\nEND\r\n'.length);
+  });
+
+  it('input it does not read: write says wait past the mark, drain comes once it has read it all, and ^D comes after it', { timeout: 15_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iopty-'));
+    scope.defer(() => rmSync(dir, { recursive: true, force: true }));
+    const go = join(dir, 'go');
+    const out = join(dir, 'out');
+    const proc = pausedAtOnce(`stty -echo; while [ ! -e ${go} ]; do sleep 0.05; done; exec cat >${out}`);
+    proc.onStdout(() => {});
+    proc.resume();
+    let exited = false;
+    proc.onExit(() => (exited = true));
+    let drains = 0;
+    proc.onDrain(() => drains++);
+    // whole lines (^D ends the input only at the start of a line): 640 of 100 bytes
+    const chunk = Buffer.alloc(64_000, 'a');
+    for (let i = 99; i < chunk.length; i += 100) chunk[i] = 0x0a;
+    let written = 0;
+    let full = false;
+    while (!full && written < 4 * 1024 * 1024) {
+      full = !proc.write(chunk);
+      written += chunk.length;
+    }
+    expect(full, `write still true after ${written} bytes`).toBe(true);
+    expect(written).toBeLessThan(PTY_INPUT_HIGH_WATER_BYTES + 1024 * 1024); // the mark, plus what the pty took
+    await sleep(200);
+    expect(drains).toBe(0);
+
+    writeFileSync(go, '');
+    await waitFor(() => drains === 1, { what: 'the drain' });
+    proc.closeStdin();
+    await waitFor(() => exited, { what: 'cat to end at ^D' });
+    expect(existsSync(out) && readFileSync(out).length).toBe(written);
   });
 });
