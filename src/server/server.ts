@@ -19,7 +19,7 @@ import { signalGroup } from '../sys/proc.js';
 import { ensureIoDir, socketPath } from '../sys/iodir.js';
 import { listenUnix } from '../sys/socket.js';
 import { fdUse } from '../sys/fds.js';
-import type { Hello } from '../sys/handshake.js';
+import type { EndedSession, Hello } from '../sys/handshake.js';
 import { runCtl } from './control.js';
 import type { Conn } from './conn.js';
 import { Endpoints, type Endpoint } from './endpoints.js';
@@ -41,6 +41,12 @@ export type { ServerOptions } from './options.js';
 export const GRACE_MS = 2000;
 /** How long an ending server waits for its readers to drain. */
 export const DRAIN_MAX_MS = 30_000;
+/**
+ * A server whose sessions all ended before any reader came waits this long
+ * from its start for one: `io -a -c CMD` attaches a moment after starting the
+ * server, and a short CMD must not take its output away before that.
+ */
+export const FIRST_CLIENT_WAIT_MS = 5000;
 /** How often paranoid hubs are checked for a reader that stalls them. */
 const STALL_CHECK_MS = 1000;
 /** File descriptors kept free for the server's own use (sessions, the log, a ctl in an emergency). */
@@ -65,6 +71,10 @@ export class Server {
   readonly hosts = new Map<number, { pid: number; label: string; conn: Conn; cols: number; rows: number }>();
   readonly clients = new Set<Client>();
   readonly startedAt = Date.now();
+  /** Sessions that have exited, by trihub, until a new one starts there: a client may still read what they wrote. */
+  readonly ended = new Map<number, EndedSession>();
+  /** A reader has come (any kind): the server no longer waits for a first one. */
+  private hadReader = false;
   socketFile: string | null = null;
   /** Tokens for WebSocket clients (with --listen). */
   tokens: Tokens | null = null;
@@ -113,6 +123,7 @@ export class Server {
       pacing: this.hubs.pacing,
       role,
       sessions: [...this.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, cols: s.cols, rows: s.rows })),
+      ended: [...this.ended.values()],
     };
   }
 
@@ -121,6 +132,7 @@ export class Server {
     const bad = this.hubs.check(n);
     if (bad) return bad;
     const hub = this.hubs.open(n);
+    this.hadReader = true;
     const kind = o.kind ?? 'out';
     const fromNew = o.fromNew || this.hubs.isTrunc;
     const out = hub.addOutput(owner, kind, fromNew ? 'new' : 'backlog');
@@ -196,6 +208,7 @@ export class Server {
       return (err as Error).message;
     }
     this.sessions.set(trihub, session);
+    this.ended.delete(trihub);
     this.addSessionEndpoints(session);
     this.log.event(`session on trihub ${trihub} started by ${by}: pid ${session.pid}, ${usePty ? 'pty' : 'pipes'}, ${cmd ?? 'shell'}`);
     return 'ok';
@@ -249,6 +262,7 @@ export class Server {
 
   private onSessionExit(s: Session): void {
     this.sessions.delete(s.trihub);
+    this.ended.set(s.trihub, { trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, code: s.exit?.code ?? null, signal: s.exit?.signal ?? null });
     for (const e of s.endpoints) this.endpoints.delete(e);
     this.log.event(`session on trihub ${s.trihub} (pid ${s.pid}) exited: ${s.exit?.signal ? `signal ${s.exit.signal}` : `status ${s.exit?.code}`}`);
     this.checkDrained();
@@ -261,7 +275,8 @@ export class Server {
     const tick = (): void => {
       this.drainTimer = null;
       if (this.sessions.size > 0 || this.hosts.size > 0 || this.quitting) return;
-      if (this.isDrained() || Date.now() - started > DRAIN_MAX_MS) void this.quit('every session ended');
+      const waitsForFirst = !this.hadReader && Date.now() - this.startedAt < FIRST_CLIENT_WAIT_MS;
+      if ((this.isDrained() && !waitsForFirst) || Date.now() - started > DRAIN_MAX_MS) void this.quit('every session ended');
       else this.drainTimer = setTimeout(tick, 20);
     };
     tick();

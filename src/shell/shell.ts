@@ -42,6 +42,8 @@ interface TrihubInfo {
   trihub: number;
   pty: boolean;
   cmd: string;
+  /** The session has exited already ('status 3', 'signal SIGKILL'): what it wrote is still there to read. */
+  ended?: string;
 }
 
 const HIST_MAX = 1000;
@@ -60,6 +62,8 @@ export class Shell {
   private hasEntered = false;
   /** The server's word that it is quitting, said when this client leaves. */
   private quitWord: string | null = null;
+  /** The trihub entered had ended before: said when its output ends. */
+  private endedWord: string | null = null;
   private prompt: string | null = null;
   private pendingLine = '';
   private readonly history: string[] = [];
@@ -87,7 +91,7 @@ export class Shell {
         if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
       },
       eof: (hub) => {
-        if (hub === this.hubs.out) this.finish(this.quitWord, 0);
+        if (hub === this.hubs.out) this.finish(this.quitWord ?? this.endedWord, 0);
       },
       error: (_hub, message) => {
         // The server says it is quitting before its sessions hang up: that is
@@ -125,10 +129,16 @@ export class Shell {
     this.resolveEnd({ message, status, isAfterSession: this.hasEntered && this.term.isTTY });
   }
 
-  /** A session the server's hello named: the first attach needs no status round trip. */
+  /**
+   * A session the server's hello named: the first attach needs no status round
+   * trip. One that has exited already (`io -a -c CMD` with a short CMD) is
+   * entered all the same, to show what it wrote.
+   */
   private greeted(trihub: number): TrihubInfo | null {
     const session = this.client.hello.sessions.find((x) => x.trihub === trihub);
-    return session ? { trihub, pty: session.pty, cmd: session.cmd } : null;
+    if (session) return { trihub, pty: session.pty, cmd: session.cmd };
+    const ended = this.client.hello.ended?.find((x) => x.trihub === trihub);
+    return ended ? { trihub, pty: ended.pty, cmd: ended.cmd, ended: ended.signal ? `signal ${ended.signal}` : `status ${ended.code}` } : null;
   }
 
   private async info(trihub: number): Promise<TrihubInfo | null> {
@@ -157,7 +167,9 @@ export class Shell {
     // After the subscribe, so the server sends while the terminal's mode is set
     // (stty, a child process); nothing is written before: that is synchronous.
     this.hasEntered = true;
-    this.isRawMode = info.pty && this.term.isTTY;
+    this.endedWord = info.ended ? `io: ${this.client.name}: the session on trihub ${trihub} had ended (${info.ended})` : null;
+    // An ended session takes no keys: the terminal stays cooked (Ctrl-C leaves).
+    this.isRawMode = info.pty && !info.ended && this.term.isTTY;
     this.term.setRaw(this.isRawMode);
   }
 
@@ -189,6 +201,7 @@ export class Shell {
   }
 
   private onInputEnd(): void {
+    if (this.endedWord) return; // an ended session takes no input: the end of its output is the end
     const rest = this.pendingLine;
     this.pendingLine = '';
     // Ctrl-D on an empty line (or the end of piped input): this client leaves,

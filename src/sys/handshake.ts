@@ -23,6 +23,17 @@ export interface Hello {
   pacing: string;
   role: string;
   sessions: { trihub: number; pid: number; pty: boolean; cmd: string; cols: number; rows: number }[];
+  /** Sessions that have exited, whose hubs may still hold what they wrote; absent from older servers. */
+  ended?: EndedSession[];
+}
+
+export interface EndedSession {
+  trihub: number;
+  pid: number;
+  pty: boolean;
+  cmd: string;
+  code: number | null;
+  signal: string | null;
 }
 
 export const HANDSHAKE_TIMEOUT_MS = 5000;

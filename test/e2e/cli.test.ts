@@ -123,6 +123,23 @@ describe('starting', () => {
     expect((await runIo('io', ['ls'], env)).stdout).toMatch(new RegExp(`^${name!.replace('.', '\\.')}\t\\d+\t3\t0\t`, 'm'));
   });
 
+  it('a session that ended before anyone attached: io NAME shows what it wrote and how it ended, exit 0; then the server ends', { timeout: 20_000 }, async () => {
+    const { dir, env } = world();
+    await start(env, 'sh1', 'echo done; echo oops >&2; exit 3');
+    await waitFor(async () => !/^trihub 0: session/m.test((await runIo('io', ['ctl', 'sh1', 'status'], env)).stdout), { what: 'the session to end' });
+    const r = await runIo('io', ['sh1'], env, '');
+    expect(r).toEqual({ status: 0, stdout: 'done\n', stderr: 'oops\nio: sh1: the session on trihub 0 had ended (status 3)\n' });
+    await waitFor(() => !existsSync(join(dir, 'sh1')), { what: 'the server to end once its reader has read all' });
+  });
+
+  it('a session that ended with no reader ever: the server waits a few seconds for one, then ends', { timeout: 20_000 }, async () => {
+    const { dir, env } = world();
+    const before = Date.now();
+    await start(env, 'sh2', 'true');
+    await waitFor(() => !existsSync(join(dir, 'sh2')), { what: 'the server to end', timeoutMs: 15_000 });
+    expect(Date.now() - before).toBeGreaterThan(3000); // FIRST_CLIENT_WAIT_MS is 5 s from its start
+  });
+
   it('io -i on a live name: exit 2, it is already running', async () => {
     const { env } = world();
     await start(env, 'busy');
