@@ -22,8 +22,11 @@ export async function runHost(client: Client, trihub: number, cmd: string | null
   }
   return new Promise((resolve) => {
     client.on({
+      // A shell that does not read its input: stop reading the server (it
+      // skips ahead, or holds the writers, as for any slow reader) rather
+      // than queue without end here.
       data: (hub, bytes) => {
-        if (hub === trihub) proc.write(bytes);
+        if (hub === trihub && !proc.write(bytes)) client.pause();
       },
       resize: (_t, cols, rows) => proc.resize(cols, rows),
       close: () => proc.signal('SIGHUP'),
@@ -34,6 +37,7 @@ export async function runHost(client: Client, trihub: number, cmd: string | null
     });
     proc.resume();
     client.onDrain(() => proc.resume());
+    proc.onDrain(() => client.resume());
     proc.onExit((code) => {
       client.endInput(trihub + 1);
       client.close();

@@ -12,21 +12,26 @@
 // the server took of it stops at about the ring and the kernel's buffers.
 // RSS also counts garbage a busy server has not yet collected (~35 MiB here),
 // so the bound is set against the leak it guards against: the whole 96 MiB,
-// kept (106 MiB of growth before the fix).
+// kept (106 MiB of growth before the fix). A host process (io host, as
+// local N and here start) whose shell reads nothing is held the same way: it
+// stops reading the server rather than queue what its pty will not take.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useScope } from '../helpers/scope.js';
-import { tmpIoDir } from '../helpers/iodir.js';
+import { spawnIo } from '../helpers/bin.js';
+import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { hubLine, rawConnect, rawCtl, rawWrite, startIosrv } from '../helpers/server.js';
-import { waitFor } from '../helpers/until.js';
+import { sleep, waitFor } from '../helpers/until.js';
 
 const SHELL_ENV = { SHELL: '/bin/sh', ENV: '', TERM: 'xterm' };
 const MiB = 1024 * 1024;
 const RING_BYTES = 512 * 1024;
 /** What the server may grow by: garbage not yet collected, the ring, a queue; never what was written. */
 const RSS_LIMIT_BYTES = 64 * MiB;
+/** What a host process may grow by: it holds no ring and makes little garbage (0 MiB here; 34 MiB queued before the fix). */
+const HOST_RSS_LIMIT_BYTES = 16 * MiB;
 
 /** Resident memory of a process, in bytes. */
 function rssOf(pid: number): number {
@@ -158,5 +163,34 @@ describe('a pty session that does not read its input', () => {
     await written;
     expect(await rawCtl(srv.sock, 'quit')).toBe('ok');
     expect((await srv.exited).code).toBe(0);
+  });
+});
+
+describe('a host shell (io host, local N, here) that does not read its input', () => {
+  const scope = useScope();
+
+  it('costs its host process bounded memory: the host stops reading the server instead of queueing', { timeout: 30_000 }, async () => {
+    const TOTAL = 64 * MiB;
+    const dir = tmpIoDir(scope);
+    const go = join(dir, 'go');
+    const shell = join(dir, 'slow-sh');
+    writeFileSync(shell, `#!/bin/sh\n${readsAfter(go)}\n`, { mode: 0o755 });
+    const srv = await startIosrv(scope, ['-d'], { dir, env: SHELL_ENV });
+    const host = spawnIo(scope, 'io', ['host', srv.name, '3'], envIn(dir, { ...SHELL_ENV, SHELL: shell }));
+    await waitFor(async () => /^trihub 3: host pid/m.test(await rawCtl(srv.sock, 'status')), { what: 'the host on trihub 3' });
+    const base = rssOf(host.pid!);
+    let grown = 0;
+    const sampler = setInterval(() => (grown = Math.max(grown, rssOf(host.pid!) - base)), 20);
+    scope.defer(() => clearInterval(sampler));
+    let sent = 0;
+    await rawWrite(srv.sock, 3, textLines(TOTAL), { onSent: (n) => (sent += n) });
+    await sleep(300); // what is on its way to the host arrives
+    grown = Math.max(grown, rssOf(host.pid!) - base);
+    clearInterval(sampler);
+    expect(sent).toBe(TOTAL);
+    expect(grown, `host RSS grew by ${Math.round(grown / MiB)} MiB for ${TOTAL / MiB} MiB written`).toBeLessThan(HOST_RSS_LIMIT_BYTES);
+    // and it reads again once its shell does: new input reaches it
+    writeFileSync(go, '');
+    await waitFor(async () => / H3out\d+ conn \d+ lag 0 /.test(await rawCtl(srv.sock, 'h3v')), { what: 'the host caught up', timeoutMs: 15_000 });
   });
 });
