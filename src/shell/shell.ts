@@ -201,13 +201,15 @@ export class Shell {
   }
 
   private onInputEnd(): void {
-    if (this.endedWord) return; // an ended session takes no input: the end of its output is the end
     const rest = this.pendingLine;
     this.pendingLine = '';
     // Ctrl-D on an empty line (or the end of piped input): this client leaves,
     // once what was typed before it is done and in the server's hub (a paste
-    // into a paranoid session may wait there for room).
+    // into a paranoid session may wait there for room). Asked once the attach
+    // is decided: an ended session takes no input, and the end of its output
+    // is the end.
     this.queue = this.queue.then(async () => {
+      if (this.endedWord) return;
       if (rest !== '') this.send(Buffer.from(rest));
       await this.client.flushed().catch(() => {});
       this.finish(null, 0);
