@@ -2,9 +2,10 @@
 //
 // startServer() makes IO_DIR safe, listens on $IO_DIR/NAME (a stale socket is
 // removed, a live one refused), and starts the default session on trihub 0.
-// The server ends on quit, or when every session has exited and its readers
-// have drained (not with -d). quit HUPs every session's process group, KILLs
-// what is left after GRACE_MS, tells clients, and removes the socket.
+// The server ends on quit, or by itself when every session has exited and its
+// readers have drained (lifetime.ts). quit tells clients, HUPs every
+// session's process group, KILLs what is left after GRACE_MS, and removes the
+// socket.
 //
 // Not here: the wire (conn.ts, raw.ts, unix.ts), ctl verbs (control.ts).
 
@@ -19,13 +20,14 @@ import { signalGroup } from '../sys/proc.js';
 import { ensureIoDir, socketPath } from '../sys/iodir.js';
 import { listenUnix } from '../sys/socket.js';
 import { fdUse } from '../sys/fds.js';
-import type { EndedSession, Hello } from '../sys/handshake.js';
+import type { Hello } from '../sys/handshake.js';
 import { runCtl } from './control.js';
 import type { Conn } from './conn.js';
 import { Endpoints, type Endpoint } from './endpoints.js';
 import { Feeder, type FeedSource } from './feed.js';
 import { Pump, type PumpSink } from './pump.js';
 import { Session } from './session.js';
+import { DRAIN_MAX_MS, Lifetime } from './lifetime.js';
 import { WindowSizes } from './sizes.js';
 import { acceptStream } from './unix.js';
 import type { Role } from './wire.js';
@@ -39,14 +41,6 @@ export type { ServerOptions } from './options.js';
 
 /** How long quit waits after HUP before KILL. */
 export const GRACE_MS = 2000;
-/** How long an ending server waits for its readers to drain. */
-export const DRAIN_MAX_MS = 30_000;
-/**
- * A server whose sessions all ended before any reader came waits this long
- * from its start for one: `io -a -c CMD` attaches a moment after starting the
- * server, and a short CMD must not take its output away before that.
- */
-export const FIRST_CLIENT_WAIT_MS = 5000;
 /** How often paranoid hubs are checked for a reader that stalls them. */
 const STALL_CHECK_MS = 1000;
 /** File descriptors kept free for the server's own use (sessions, the log, a ctl in an emergency). */
@@ -71,10 +65,15 @@ export class Server {
   readonly hosts = new Map<number, { pid: number; label: string; conn: Conn; cols: number; rows: number }>();
   readonly clients = new Set<Client>();
   readonly startedAt = Date.now();
-  /** Sessions that have exited, by trihub, until a new one starts there: a client may still read what they wrote. */
-  readonly ended = new Map<number, EndedSession>();
-  /** A reader has come (any kind): the server no longer waits for a first one. */
-  private hadReader = false;
+  /** When the server ends by itself, and the sessions that have ended (lifetime.ts). */
+  private readonly lifetime = new Lifetime(
+    {
+      isBusy: () => this.opts.noSession === true || this.sessions.size > 0 || this.hosts.size > 0 || this.quitting !== null,
+      isDrained: () => this.isDrained(),
+      quit: (reason) => void this.quit(reason),
+    },
+    this.startedAt,
+  );
   socketFile: string | null = null;
   /** Tokens for WebSocket clients (with --listen). */
   tokens: Tokens | null = null;
@@ -94,7 +93,6 @@ export class Server {
   /** Whose window size each trihub follows. */
   readonly sizes = new WindowSizes(this);
   private quitting: Promise<void> | null = null;
-  private drainTimer: NodeJS.Timeout | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
   private resolveDone!: () => void;
   /** Resolves when the server has quit. */
@@ -123,7 +121,7 @@ export class Server {
       pacing: this.hubs.pacing,
       role,
       sessions: [...this.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, cols: s.cols, rows: s.rows })),
-      ended: [...this.ended.values()],
+      ended: [...this.lifetime.ended.values()],
     };
   }
 
@@ -132,7 +130,7 @@ export class Server {
     const bad = this.hubs.check(n);
     if (bad) return bad;
     const hub = this.hubs.open(n);
-    this.hadReader = true;
+    this.lifetime.readerCame();
     const kind = o.kind ?? 'out';
     const fromNew = o.fromNew || this.hubs.isTrunc;
     const out = hub.addOutput(owner, kind, fromNew ? 'new' : 'backlog');
@@ -208,7 +206,7 @@ export class Server {
       return (err as Error).message;
     }
     this.sessions.set(trihub, session);
-    this.ended.delete(trihub);
+    this.lifetime.sessionStarted(trihub);
     this.addSessionEndpoints(session);
     this.log.event(`session on trihub ${trihub} started by ${by}: pid ${session.pid}, ${usePty ? 'pty' : 'pipes'}, ${cmd ?? 'shell'}`);
     return 'ok';
@@ -262,24 +260,15 @@ export class Server {
 
   private onSessionExit(s: Session): void {
     this.sessions.delete(s.trihub);
-    this.ended.set(s.trihub, { trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, code: s.exit?.code ?? null, signal: s.exit?.signal ?? null });
+    this.lifetime.sessionEnded({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, code: s.exit?.code ?? null, signal: s.exit?.signal ?? null });
     for (const e of s.endpoints) this.endpoints.delete(e);
     this.log.event(`session on trihub ${s.trihub} (pid ${s.pid}) exited: ${s.exit?.signal ? `signal ${s.exit.signal}` : `status ${s.exit?.code}`}`);
     this.checkDrained();
   }
 
-  /** The server ends when every session has exited and its readers have drained (not with -d). */
+  /** A session or host has ended: the server may end by itself (lifetime.ts). */
   checkDrained(): void {
-    if (this.opts.noSession || this.sessions.size > 0 || this.hosts.size > 0 || this.quitting || this.drainTimer) return;
-    const started = Date.now();
-    const tick = (): void => {
-      this.drainTimer = null;
-      if (this.sessions.size > 0 || this.hosts.size > 0 || this.quitting) return;
-      const waitsForFirst = !this.hadReader && Date.now() - this.startedAt < FIRST_CLIENT_WAIT_MS;
-      if ((this.isDrained() && !waitsForFirst) || Date.now() - started > DRAIN_MAX_MS) void this.quit('every session ended');
-      else this.drainTimer = setTimeout(tick, 20);
-    };
-    tick();
+    this.lifetime.check();
   }
 
   private isDrained(): boolean {
@@ -390,7 +379,7 @@ export class Server {
 
   private async doQuit(reason: string): Promise<void> {
     this.log.event(`quit: ${reason}`);
-    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.lifetime.stop();
     if (this.stallTimer) clearInterval(this.stallTimer);
     this.listener?.close();
     this.removeSocket();

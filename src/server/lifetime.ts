@@ -1,0 +1,80 @@
+// lifetime.ts — when a server ends by itself, and what it remembers of the
+// sessions that have ended.
+//
+// A server (not -d) ends once every session and host has ended and their
+// readers have drained, or DRAIN_MAX_MS after that, for a reader that
+// crawls. One whose sessions all ended in its first FIRST_CLIENT_WAIT_MS,
+// before any reader came, waits until then for one. Ended sessions are kept
+// until a new one starts on their trihub: the hello lists them, so a client
+// can still read what they wrote and say how they ended.
+//
+// Not here: quitting itself (server.ts), what drained means for a hub.
+
+import type { EndedSession } from '../sys/handshake.js';
+
+/** How long the last readers may take to drain once every session has ended (and a quitting server's clients). */
+export const DRAIN_MAX_MS = 30_000;
+/**
+ * A server whose sessions all ended before any reader came waits this long
+ * from its start for one: `io -a -c CMD` attaches a moment after starting the
+ * server, and a short CMD must not take its output away before that.
+ */
+export const FIRST_CLIENT_WAIT_MS = 5000;
+/** How often a server whose sessions have ended looks again at its readers. */
+const DRAIN_CHECK_MS = 20;
+
+/** What the lifetime asks of its server. */
+export interface Lives {
+  /** A session or a host runs, or the server is quitting already: nothing to decide. */
+  isBusy(): boolean;
+  /** No reader of any hub has bytes still to take. */
+  isDrained(): boolean;
+  quit(reason: string): void;
+}
+
+export class Lifetime {
+  /** Sessions that have exited, by trihub, until a new one starts there. */
+  readonly ended = new Map<number, EndedSession>();
+  private readonly lives: Lives;
+  private readonly startedAt: number;
+  private hadReader = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(lives: Lives, startedAt: number) {
+    this.lives = lives;
+    this.startedAt = startedAt;
+  }
+
+  /** A reader came (any kind): the server no longer waits for a first one. */
+  readerCame(): void {
+    this.hadReader = true;
+  }
+
+  sessionStarted(trihub: number): void {
+    this.ended.delete(trihub);
+  }
+
+  sessionEnded(session: EndedSession): void {
+    this.ended.set(session.trihub, session);
+  }
+
+  /** A session or host has ended: once the rest have too and the readers have drained, the server ends. */
+  check(): void {
+    if (this.lives.isBusy() || this.timer) return;
+    const started = Date.now();
+    const tick = (): void => {
+      this.timer = null;
+      if (this.lives.isBusy()) return;
+      const waitsForFirst = !this.hadReader && Date.now() - this.startedAt < FIRST_CLIENT_WAIT_MS;
+      if ((this.lives.isDrained() && !waitsForFirst) || Date.now() - started > DRAIN_MAX_MS) this.lives.quit('every session ended');
+      else this.timer = setTimeout(tick, DRAIN_CHECK_MS);
+    };
+    tick();
+  }
+
+  /** The server is quitting: stop looking. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
