@@ -64,6 +64,8 @@ export class Shell {
   private quitWord: string | null = null;
   /** The trihub entered had ended before: said when its output ends. */
   private endedWord: string | null = null;
+  /** The hubs of this trihub that have reached their end. */
+  private readonly endedHubs = new Set<number>();
   private prompt: string | null = null;
   private pendingLine = '';
   private readonly history: string[] = [];
@@ -91,7 +93,10 @@ export class Shell {
         if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
       },
       eof: (hub) => {
-        if (hub === this.hubs.out) this.finish(this.quitWord ?? this.endedWord, 0);
+        this.endedHubs.add(hub);
+        // A session that had ended: both its outputs are backlog, and its stderr may come after stdout's end.
+        const isAllOut = this.endedWord ? this.endedHubs.has(this.hubs.out) && this.endedHubs.has(this.hubs.err) : hub === this.hubs.out;
+        if (isAllOut) this.finish(this.quitWord ?? this.endedWord, 0);
       },
       error: (_hub, message) => {
         // The server says it is quitting before its sessions hang up: that is
@@ -167,6 +172,7 @@ export class Shell {
     // After the subscribe, so the server sends while the terminal's mode is set
     // (stty, a child process); nothing is written before: that is synchronous.
     this.hasEntered = true;
+    this.endedHubs.clear();
     this.endedWord = info.ended ? `io: ${this.client.name}: the session on trihub ${trihub} had ended (${info.ended})` : null;
     // An ended session takes no keys: the terminal stays cooked (Ctrl-C leaves).
     this.isRawMode = info.pty && !info.ended && this.term.isTTY;

@@ -132,6 +132,14 @@ describe('starting', () => {
     await waitFor(() => !existsSync(join(dir, 'sh1')), { what: 'the server to end once its reader has read all' });
   });
 
+  it('a session that ended having written only to stderr: io NAME shows it all the same (stderr may end after stdout)', { timeout: 20_000 }, async () => {
+    const { env } = world();
+    await start(env, 'sh3', 'echo only-err >&2; exit 4');
+    await waitFor(async () => !/^trihub 0: session/m.test((await runIo('io', ['ctl', 'sh3', 'status'], env)).stdout), { what: 'the session to end' });
+    const r = await runIo('io', ['sh3'], env, '');
+    expect(r).toEqual({ status: 0, stdout: '', stderr: 'only-err\nio: sh3: the session on trihub 0 had ended (status 4)\n' });
+  });
+
   it('a session that ended with no reader ever: the server waits a few seconds for one, then ends', { timeout: 20_000 }, async () => {
     const { dir, env } = world();
     const before = Date.now();
