@@ -9,7 +9,8 @@
 // modes whose switch is no longer held. Modes switched inside the backlog are
 // left to the backlog itself, so after the replay every mode is as now.
 //
-// Pure: bytes in, bytes out. The server feeds it from behind the hub.
+// Pure: bytes in, bytes out. The server feeds it from behind the hub, and a
+// client what it writes to its terminal (shell/terminal.ts).
 
 import { ESC, LONG, MORE, readEscape } from './escapes.js';
 
@@ -106,10 +107,22 @@ export class ModeTracker {
 
   /** Read the sequence at buf[i] (ESC); return where scanning goes on, or -1 when it is cut short. */
   private parse(buf: Buffer, i: number, at: number): number {
+    // Most of a terminal's escapes are colours and moves, and this runs on
+    // every byte a pty session writes (and in every attached client): only
+    // ESC = / ESC > and CSI ? are read; anything else is passed over at once.
+    const next = buf[i + 1];
+    if (next === undefined) return -1;
+    if (next === 0x3d || next === 0x3e) {
+      this.set(KEYPAD, next === 0x3d, at);
+      return i + 2;
+    }
+    if (next !== 0x5b) return i + 1;
+    const third = buf[i + 2];
+    if (third === undefined) return -1; // ESC [ at the end of a chunk: it may be ours
+    if (third !== 0x3f) return i + 2;
     const e = readEscape(buf, i, MAX_SEQUENCE_BYTES);
     if (e === MORE) return -1;
     if (e === LONG) return i + 1;
-    if (e.kind === 'esc' && e.inter === '' && (e.final === '=' || e.final === '>')) this.set(KEYPAD, e.final === '=', at);
     if (e.kind === 'csi' && e.prefix === '?' && e.inter === '' && (e.final === 'h' || e.final === 'l')) {
       for (const p of e.params.split(';')) {
         const mode = Number(p);
