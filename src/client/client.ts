@@ -68,8 +68,10 @@ export class Client {
     return this.isClosed;
   }
 
-  subscribe(hub: number, opts: { fromNew?: boolean } = {}): void {
-    this.send(Frame.subscribe, hub, undefined, opts.fromNew ? FLAG_NEW : 0);
+  /** Start reading hubs; several go in one write, so the server takes them in together. */
+  subscribe(hubs: number | readonly number[], opts: { fromNew?: boolean } = {}): void {
+    const frames = (typeof hubs === 'number' ? [hubs] : hubs).map((hub) => encodeFrameJoined(Frame.subscribe, hub, undefined, opts.fromNew ? FLAG_NEW : 0));
+    if (!this.isClosed) writeDirect(this.socket, frames);
   }
 
   unsubscribe(hub: number): void {

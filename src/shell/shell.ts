@@ -167,8 +167,8 @@ export class Shell {
     this.trihub = trihub;
     if (this.opts.hubs === undefined || trihub !== this.opts.trihub) this.hubs = { in: trihub, out: trihub + 1, err: trihub + 2 };
     this.sendSize();
-    this.client.subscribe(this.hubs.out);
-    this.client.subscribe(this.hubs.err);
+    // Together: a server whose session has ended counts readers to know when it may end.
+    this.client.subscribe([this.hubs.out, this.hubs.err]);
     // After the subscribe, so the server sends while the terminal's mode is set
     // (stty, a child process); nothing is written before: that is synchronous.
     this.hasEntered = true;
