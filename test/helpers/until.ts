@@ -1,6 +1,9 @@
 // until.ts — wait for a condition, bounded; never a bare sleep.
+//
+// `what` names the condition in the timeout's message; a function is called at
+// the timeout, so the message can say how things stood then, not at the start.
 
-export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?: number; what?: string | (() => string) } = {}): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 5000);
   let last: unknown;
   for (;;) {
@@ -10,7 +13,7 @@ export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?:
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'a condition'}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${(typeof opts.what === 'function' ? opts.what() : opts.what) ?? 'a condition'}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
