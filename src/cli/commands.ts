@@ -291,8 +291,11 @@ async function ctl(name: string, words: string[], json: boolean): Promise<void> 
   let status = 0;
   for (const c of splitCommands(words)) {
     const reply = await client.ctl(c, { json });
-    process.stdout.write(`${reply}\n`);
-    if (reply.startsWith('io:')) status = 1;
+    // a refusal is an error: on stderr, where a script looks for one, and exit 1
+    if (reply.startsWith('io:')) {
+      process.stderr.write(`${reply}\n`);
+      status = 1;
+    } else process.stdout.write(`${reply}\n`);
   }
   client.close();
   exitAfterStdout(status);

@@ -124,6 +124,13 @@ export function usageOutput(cmd: Command): Command {
   return cmd
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .configureOutput({
-      writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `io: ${text.slice(7)}` : text),
+      writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `io: ${usageWords(text.slice(7))}` : text),
     });
+}
+
+/** commander's two-sentence count errors in our words: `too many arguments for 'ls'. Expected 0 arguments but got 1.` */
+export function usageWords(text: string): string {
+  const m = /^too many arguments(?: for '([^']+)')?\. Expected (\d+) arguments? but got (\d+)\.\n?$/.exec(text);
+  if (!m) return text;
+  return `${m[1] ? `${m[1]}: ` : ''}too many arguments (takes ${m[2] === '0' ? 'none' : `at most ${m[2]}`}, got ${m[3]})\n`;
 }

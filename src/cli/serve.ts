@@ -3,6 +3,8 @@
 // Signals: TERM and INT are quit; HUP is ignored (the server outlives its
 // terminal). With a console (-i), lines typed here go to the ctl and replies
 // print here; the log goes to stderr unless -l names a file; end of input quits.
+// On a terminal a log line takes the prompt's place and the prompt (with what
+// was typed so far) is drawn again below it.
 // With readyFd (io starting us in the background), one line on that fd says
 // `ready` or the error, so the starter can report it and return.
 
@@ -26,7 +28,17 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const ioDir = resolveIoDir();
   const logFile = flags.l === true ? join(ioDir, `${name}.log`) : typeof flags.l === 'string' ? flags.l : null;
-  const sink = logFile ? fileSink(logFile) : mode.console || mode.readyFd === undefined ? streamSink(process.stderr) : null;
+  // the console's prompt, while one is on the screen
+  let shown: { prompt(preserveCursor?: boolean): void } | null = null;
+  const stderr = streamSink(process.stderr);
+  const consoleSink = {
+    write: (line: string): void => {
+      if (shown) process.stdout.write('\r\x1b[K');
+      stderr.write(line);
+      shown?.prompt(true);
+    },
+  };
+  const sink = logFile ? fileSink(logFile) : mode.console ? consoleSink : mode.readyFd === undefined ? stderr : null;
   const log = new Log(sink, flags.v ?? false);
   const ready = readyLine(mode.readyFd);
   let server;
@@ -67,13 +79,23 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
     const isTTY = process.stdin.isTTY === true;
     const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'io: ', terminal: isTTY });
     const prompt = (): void => {
-      if (isTTY) rl.prompt();
+      if (!isTTY) return;
+      rl.prompt();
+      shown = rl;
     };
     rl.on('line', (line) => {
+      shown = null;
       if (line.trim() !== '') process.stdout.write(`${server.ctl(line, false, 'console')}\n`);
-      prompt();
+      // After quit (which the ctl starts on the next turn, once it has replied)
+      // the log's last lines follow, not a prompt nobody can answer.
+      setImmediate(() => {
+        if (!server.isQuitting) prompt();
+      });
     });
-    rl.on('close', () => void server.quit('console closed'));
+    rl.on('close', () => {
+      shown = null;
+      void server.quit('console closed');
+    });
     prompt();
     void server.done.then(() => rl.close());
   }

@@ -41,7 +41,7 @@ export type { ServerOptions } from './options.js';
 
 /** How long quit waits after HUP before KILL. */
 export const GRACE_MS = 2000;
-/** How often paranoid hubs are checked for a reader that stalls them. */
+/** How often paranoid hubs are checked for a reader that stalls them, at most; a short --stall-timeout is checked at a tenth of it. */
 const STALL_CHECK_MS = 1000;
 /** File descriptors kept free for the server's own use (sessions, the log, a ctl in an emergency). */
 const FD_RESERVE = 16;
@@ -290,7 +290,7 @@ export class Server {
     // clients already here are served on; the new one was refused by the kernel's side.
     server.on('error', (err: NodeJS.ErrnoException) => this.log.event(`cannot accept a client: ${err.code ?? err.message}; serving the ${this.clients.size} already here`));
     this.listener = server;
-    if (this.opts.stallTimeoutMs > 0) this.stallTimer = setInterval(() => this.dropStalled(), STALL_CHECK_MS).unref();
+    if (this.opts.stallTimeoutMs > 0) this.stallTimer = setInterval(() => this.dropStalled(), Math.min(STALL_CHECK_MS, Math.max(10, this.opts.stallTimeoutMs / 10))).unref();
     this.socketFile = path;
     if (removedStale) this.log.event(`removed a stale socket at ${path}`);
     if (this.opts.listen && Listener) await this.listenWs(this.opts.listen, Listener);
@@ -347,7 +347,9 @@ export class Server {
       const since = e.stalledSince?.();
       const hub = this.hubs.get(e.hub);
       if (!since || !hub || hub.pacing !== 'paranoid' || !hub.isBlocked || now - since < this.opts.stallTimeoutMs) continue;
-      const why = `read nothing of hub ${e.hub} for ${Math.round((now - since) / 1000)} s while paranoid writers waited; dropped (--stall-timeout)`;
+      // the limit, not the time measured: the check comes up to a tenth of it late
+      const limit = this.opts.stallTimeoutMs / 1000;
+      const why = `read nothing of hub ${e.hub} for ${limit} s while paranoid writers waited; dropped (--stall-timeout ${limit})`;
       this.log.event(`${e.owner}: ${why}`);
       e.kill(why);
     }
@@ -369,6 +371,11 @@ export class Server {
       throw err;
     }
     this.log.event(`listening on ${this.ws.isTls ? 'wss' : 'ws'}://${this.wsAddress}/${this.name}/ (token in ${this.opts.ioDir}/${this.name}.token)`);
+  }
+
+  /** quit() has been called: the server is on its way out. */
+  get isQuitting(): boolean {
+    return this.quitting !== null;
   }
 
   /** End the server: HUP sessions, KILL after GRACE_MS, tell clients, remove the socket. */

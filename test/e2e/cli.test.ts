@@ -97,6 +97,9 @@ describe('refusals: exit 2 with one line', () => {
     ['io', ['-a', '-c', 'cat', 'bad/name'], "io: bad session name 'bad/name': use letters, digits and _ . + @ - (at most 64, not starting with . or -)"],
     ['io', ['read', 'x', 'one'], "io: 'one' is not a hub number"],
     ['ioshell', ['x', '3', '4'], 'io: ioshell: give all three hubs (in out err) or none'],
+    ['io', ['ls', 'extra'], 'io: ls: too many arguments (takes none, got 1)'],
+    ['io', ['read', 'x', '1', '2', '3'], 'io: read: too many arguments (takes at most 2, got 4)'],
+    ['iosrv', ['a', 'b', 'c'], 'io: too many arguments (takes at most 1, got 3)'],
   ])('%s %j', async (program, args, line) => {
     const { env } = world();
     const r = await runIo(program, args, env);
@@ -322,12 +325,15 @@ describe('io ctl', () => {
     expect(lines[2]).toMatch(/^hub 0: fast, pace 0 ms, held 0\/512k, inputs 0, outputs 1, slowest lag 0$/);
   });
 
-  it('an unknown command: exit 1 and the usage line', async () => {
+  it('an unknown command: exit 1 and the usage line on stderr; the commands beside it are answered on stdout', async () => {
     const { env } = world();
     await start(env, 'c');
-    const r = await runIo('io', ['ctl', 'c', 'bogus'], env);
-    expect(r.status).toBe(1);
-    expect(r.stdout).toBe("io: unknown command 'bogus' (try: fear calm quit debug shutup trunc notrunc status eof signal hN[tcsoeifkxvyz]M)\n");
+    const r = await runIo('io', ['ctl', 'c', 'bogus', 'calm'], env);
+    expect(r).toEqual({
+      status: 1,
+      stdout: 'ok\n',
+      stderr: "io: unknown command 'bogus' (try: fear calm quit debug shutup trunc notrunc status eof signal hN[tcsoeifkxvyz]M)\n",
+    });
   });
 });
 

@@ -197,4 +197,23 @@ describe('io(1) EXAMPLES', () => {
     t.type(client, 'echo wired');
     await t.waitScreen(client, lineOf('wired'));
   });
+
+  it('the -i console: a log line comes above a half-typed command, which is drawn again; after quit, no prompt', async () => {
+    const { env, t } = world();
+    const console = 't0';
+    t.type(console, 'io -i -v rc.4');
+    await t.waitScreen(console, /^io:\s*$/m);
+    t.typeRaw(console, 'sta');
+    await t.waitScreen(console, /^io: sta\s*$/m);
+    expect(await runIo('io', ['ctl', 'rc.4', 'calm'], env)).toEqual({ status: 0, stdout: 'ok\n', stderr: '' });
+    // the log's lines about that connection, each on its own line, and the prompt below them as it was
+    await t.waitScreen(console, /conn \d+: gone\s*\nio: sta\s*$/);
+    expect(t.screen(console)).toMatch(/^\S+ conn \d+: ctl calm$/m);
+    t.typeRaw(console, 'tus');
+    t.keys(console, 'Enter');
+    await t.waitScreen(console, /^hub 2: fast, .*\nio:\s*$/m);
+    t.type(console, 'quit');
+    await t.waitScreen(console, /\S+ stopped\s*\n.*\$\s*$/);
+    expect(t.screen(console)).not.toMatch(/^io: \S+ (quit|stopped)/m);
+  });
 });

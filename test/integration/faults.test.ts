@@ -213,7 +213,7 @@ describe('readers that do not read', () => {
     await waitFor(() => good.bytes === 4 * 1024 * 1024, { what: `4 MiB at the good reader (got ${good.bytes})` });
     expect(good.digest()).toBe(want);
     const line = srv.stderr().split('\n').find((l) => l.includes('--stall-timeout'));
-    expect(line).toMatch(/conn \d+: read nothing of hub 1 for [2-9] s while paranoid writers waited; dropped \(--stall-timeout\)$/);
+    expect(line).toMatch(/conn \d+: read nothing of hub 1 for 2 s while paranoid writers waited; dropped \(--stall-timeout 2\)$/);
     expect(droppedAfter).toBeGreaterThanOrEqual(2000);
     expect(hubLine(await rawCtl(srv.sock, 'status'), 1)).toMatch(/ outputs 1,/);
     expect(await clientsOf(srv.sock)).toBe(1);
@@ -232,7 +232,7 @@ describe('readers that do not read', () => {
     c.pause();
     const writing = rawWrite(srv.sock, 1, randomStream(2 * 1024 * 1024).chunks);
     await writing;
-    expect(srv.stderr()).toMatch(/conn \d+: read nothing of hub 1 for \d s while paranoid writers waited; dropped \(--stall-timeout\)/);
+    expect(srv.stderr()).toMatch(/conn \d+: read nothing of hub 1 for 2 s while paranoid writers waited; dropped \(--stall-timeout 2\)/);
     c.resume();
     await closed;
     // not `this output was freed (hNf)`: nobody sent hNf
