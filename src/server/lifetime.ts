@@ -3,8 +3,10 @@
 //
 // A server (not -d) ends once every session and host has ended and their
 // readers have drained, or DRAIN_MAX_MS after that, for a reader that
-// crawls. One whose sessions all ended in its first FIRST_CLIENT_WAIT_MS,
-// before any reader came, waits until then for one. Ended sessions are kept
+// crawls. One whose sessions all ended in its first FIRST_CLIENT_WAIT_MS
+// waits until then for its first reader, and for a reader of each output an
+// ended session wrote to: stdout and stderr may be read over two connections,
+// and the first must not see the server end under the second. Ended sessions are kept
 // until a new one starts on their trihub: the hello lists them, so a client
 // can still read what they wrote and say how they ended.
 //
@@ -29,6 +31,8 @@ export interface Lives {
   isBusy(): boolean;
   /** No reader of any hub has bytes still to take. */
   isDrained(): boolean;
+  /** Hub n has been written to. */
+  hasBytes(n: number): boolean;
   quit(reason: string): void;
 }
 
@@ -37,7 +41,8 @@ export class Lifetime {
   readonly ended = new Map<number, EndedSession>();
   private readonly lives: Lives;
   private readonly startedAt: number;
-  private hadReader = false;
+  /** Hubs that have had a reader. */
+  private readonly read = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(lives: Lives, startedAt: number) {
@@ -45,9 +50,16 @@ export class Lifetime {
     this.startedAt = startedAt;
   }
 
-  /** A reader came (any kind): the server no longer waits for a first one. */
-  readerCame(): void {
-    this.hadReader = true;
+  /** A reader of hub n came (any kind). */
+  readerCame(n: number): void {
+    this.read.add(n);
+  }
+
+  /** In its first moments, the server waits for a first reader, and for one of each output an ended session wrote. */
+  private waitsForReaders(): boolean {
+    if (Date.now() - this.startedAt >= FIRST_CLIENT_WAIT_MS) return false;
+    if (this.read.size === 0) return true;
+    return [...this.ended.keys()].some((t) => [t + 1, t + 2].some((n) => this.lives.hasBytes(n) && !this.read.has(n)));
   }
 
   sessionStarted(trihub: number): void {
@@ -65,8 +77,7 @@ export class Lifetime {
     const tick = (): void => {
       this.timer = null;
       if (this.lives.isBusy()) return;
-      const waitsForFirst = !this.hadReader && Date.now() - this.startedAt < FIRST_CLIENT_WAIT_MS;
-      if ((this.lives.isDrained() && !waitsForFirst) || Date.now() - started > DRAIN_MAX_MS) this.lives.quit('every session ended');
+      if ((this.lives.isDrained() && !this.waitsForReaders()) || Date.now() - started > DRAIN_MAX_MS) this.lives.quit('every session ended');
       else this.timer = setTimeout(tick, DRAIN_CHECK_MS);
     };
     tick();

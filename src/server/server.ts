@@ -70,6 +70,7 @@ export class Server {
     {
       isBusy: () => this.opts.noSession === true || this.sessions.size > 0 || this.hosts.size > 0 || this.quitting !== null,
       isDrained: () => this.isDrained(),
+      hasBytes: (n) => (this.hubs.get(n)?.bytesIn ?? 0) > 0,
       quit: (reason) => void this.quit(reason),
     },
     this.startedAt,
@@ -130,7 +131,7 @@ export class Server {
     const bad = this.hubs.check(n);
     if (bad) return bad;
     const hub = this.hubs.open(n);
-    this.lifetime.readerCame();
+    this.lifetime.readerCame(n);
     const kind = o.kind ?? 'out';
     const fromNew = o.fromNew || this.hubs.isTrunc;
     const out = hub.addOutput(owner, kind, fromNew ? 'new' : 'backlog');

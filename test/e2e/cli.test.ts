@@ -17,7 +17,7 @@ import { binPath, runIo, spawnIo, type Program } from '../helpers/bin.js';
 import { envIn, processesIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope } from '../helpers/scope.js';
 import { Term } from '../helpers/term.js';
-import { waitFor } from '../helpers/until.js';
+import { sleep, waitFor } from '../helpers/until.js';
 
 const scope = useScope();
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -141,6 +141,17 @@ describe('starting', () => {
     await waitFor(async () => !/^trihub 0: session/m.test((await runIo('io', ['ctl', 'sh3', 'status'], env)).stdout), { what: 'the session to end' });
     const r = await runIo('io', ['sh3'], env, '');
     expect(r).toEqual({ status: 0, stdout: '', stderr: 'only-err\nio: sh3: the session on trihub 0 had ended (status 4)\n' });
+  });
+
+  it('a session that ended having written to both: io read of stdout, then of stderr on its own connection, gets each', { timeout: 20_000 }, async () => {
+    const { dir, env } = world();
+    await start(env, 'sh4', 'echo out; echo err >&2; exit 5');
+    await waitFor(async () => !/^trihub 0: session/m.test((await runIo('io', ['ctl', 'sh4', 'status'], env)).stdout), { what: 'the session to end' });
+    expect(await runIo('io', ['read', 'sh4', '1'], env)).toEqual({ status: 0, stdout: 'out\n', stderr: '' });
+    // stdout is read and drained: the server is still there for stderr's reader
+    await sleep(300);
+    expect(await runIo('io', ['read', 'sh4', '2'], env)).toEqual({ status: 0, stdout: 'err\n', stderr: '' });
+    await waitFor(() => !existsSync(join(dir, 'sh4')), { what: 'the server to end once both are read' });
   });
 
   it('a session that ended with no reader ever: the server waits a few seconds for one, then ends', { timeout: 20_000 }, async () => {
