@@ -68,7 +68,8 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
     ready((err as Error).message);
     throw err;
   }
-  ready(server.wsAddress ? `ready ${server.tls ? 'wss' : 'ws'}://${server.wsAddress}/${name}` : 'ready');
+  const { wsAddress, tls } = server.doors;
+  ready(wsAddress ? `ready ${tls ? 'wss' : 'ws'}://${wsAddress}/${name}` : 'ready');
   if (mode.readyFd !== undefined) closeSync(mode.readyFd);
   process.on('SIGHUP', () => {});
   process.on('SIGTERM', () => void server.quit('SIGTERM'));

@@ -1,38 +1,31 @@
 // server.ts — iosrv: owns the hubs, the session processes and the clients.
 //
-// startServer() makes IO_DIR safe, listens on $IO_DIR/NAME (a stale socket is
-// removed, a live one refused), and starts the default session on trihub 0.
+// startServer() makes IO_DIR safe, opens the doors (doors.ts: $IO_DIR/NAME,
+// --listen), and starts the default session on trihub 0.
 // The server ends on quit, or by itself when every session has exited and its
 // readers have drained (lifetime.ts). quit tells clients, HUPs every
 // session's process group, KILLs what is left after GRACE_MS, and removes the
 // socket.
 //
-// Not here: the wire (conn.ts, raw.ts, unix.ts), ctl verbs (control.ts).
+// Not here: listening and admission (doors.ts), the wire (conn.ts, raw.ts,
+// unix.ts), ctl verbs (control.ts).
 
-import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import type net from 'node:net';
-import type { Duplex } from 'node:stream';
 import { CtlError } from '../core/errors.js';
 import { HubTable } from '../core/hubs.js';
 import { PROTOCOL_VERSION } from '../core/frame.js';
 import { signalGroup } from '../sys/proc.js';
-import { ensureIoDir, socketPath } from '../sys/iodir.js';
-import { listenUnix } from '../sys/socket.js';
-import { fdUse } from '../sys/fds.js';
+import { ensureIoDir } from '../sys/iodir.js';
 import type { Hello } from '../sys/handshake.js';
 import { runCtl } from './control.js';
 import type { Conn } from './conn.js';
+import { Doors } from './doors.js';
 import { Endpoints, type Endpoint } from './endpoints.js';
 import { Feeder, type FeedSource } from './feed.js';
 import { Pump, type PumpSink } from './pump.js';
 import { Session } from './session.js';
 import { DRAIN_MAX_MS, Lifetime } from './lifetime.js';
 import { WindowSizes } from './sizes.js';
-import { acceptStream } from './unix.js';
 import type { Role } from './wire.js';
-import type { Tokens } from './tokens.js';
-import type { ListenOptions, WsListener } from './websocket.js';
 import type { NatsBridge } from './nats.js';
 import type { Log } from './log.js';
 import type { ServerOptions } from './options.js';
@@ -43,8 +36,6 @@ export type { ServerOptions } from './options.js';
 export const GRACE_MS = 2000;
 /** How often paranoid hubs are checked for a reader that stalls them, at most; a short --stall-timeout is checked at a tenth of it. */
 const STALL_CHECK_MS = 1000;
-/** File descriptors kept free for the server's own use (sessions, the log, a ctl in an emergency). */
-const FD_RESERVE = 16;
 
 /** A client connection as the server sees it. */
 export interface Client {
@@ -75,22 +66,11 @@ export class Server {
     },
     this.startedAt,
   );
-  socketFile: string | null = null;
-  /** Tokens for WebSocket clients (with --listen). */
-  tokens: Tokens | null = null;
-  /** The WebSocket listener's bound address (with --listen). */
-  wsAddress: string | null = null;
-  /** The listener serves wss://. */
-  tls = false;
-  private listener: net.Server | null = null;
-  /** Every accepted Unix socket until it closes: quit waits for them to flush. */
-  private readonly sockets = new Set<net.Socket>();
-  private ws: WsListener | null = null;
+  /** Its Unix socket, its WebSocket listener, and who is let in (doors.ts). */
+  readonly doors = new Doors(this);
   /** The JetStream bridge (with --nats). */
   nats: NatsBridge | null = null;
   private nextClientId = 1;
-  /** Connections open now, greeted or not, Unix socket or WebSocket: what --max-clients counts. */
-  private openConnections = 0;
   /** Whose window size each trihub follows. */
   readonly sizes = new WindowSizes(this);
   private quitting: Promise<void> | null = null;
@@ -282,19 +262,8 @@ export class Server {
   async listen(): Promise<void> {
     ensureIoDir(this.opts.ioDir, { share: this.opts.share });
     if (this.opts.noListen) return;
-    // Loaded only with --listen (before the socket answers, so nothing waits on it later):
-    // ws, http and https: with the NATS client below, 10 MB of an idle server's 65 MB RSS.
-    const Listener = this.opts.listen ? (await import('./websocket.js')).WsListener : null;
-    const path = socketPath(this.opts.ioDir, this.name);
-    const { server, removedStale } = await listenUnix(path, this.name, (s) => this.accept(s), { share: this.opts.share });
-    // accept() failing (EMFILE: out of file descriptors) is an 'error' on the listener: the
-    // clients already here are served on; the new one was refused by the kernel's side.
-    server.on('error', (err: NodeJS.ErrnoException) => this.log.event(`cannot accept a client: ${err.code ?? err.message}; serving the ${this.clients.size} already here`));
-    this.listener = server;
+    await this.doors.open();
     if (this.opts.stallTimeoutMs > 0) this.stallTimer = setInterval(() => this.dropStalled(), Math.min(STALL_CHECK_MS, Math.max(10, this.opts.stallTimeoutMs / 10))).unref();
-    this.socketFile = path;
-    if (removedStale) this.log.event(`removed a stale socket at ${path}`);
-    if (this.opts.listen && Listener) await this.listenWs(this.opts.listen, Listener);
   }
 
   /** Start mirroring hubs to NATS; called once the default session is wired, so its first bytes go too. */
@@ -305,36 +274,6 @@ export class Server {
     const bridge = new NatsBridge(this, this.opts.nats);
     await bridge.start();
     this.nats = bridge;
-  }
-
-  /** A new Unix-socket connection: refused with one line past --max-clients. */
-  private accept(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    if (this.admit(socket)) acceptStream(this, socket, 'unix', 'control');
-  }
-
-  /**
-   * A new connection (Unix socket or WebSocket), counted until it closes; or
-   * refused with one line and a log line, past --max-clients or near the fd limit.
-   */
-  admit(stream: Duplex): boolean {
-    const refuse = (line: string, why: string): false => {
-      this.log.event(why);
-      stream.on('error', () => {});
-      stream.end(`${line}\n`);
-      return false;
-    };
-    if (this.openConnections >= this.opts.maxClients) {
-      return refuse(`io: ${this.name}: too many clients (limit ${this.opts.maxClients})`, `refused a client: ${this.openConnections} connected, limit ${this.opts.maxClients} (--max-clients)`);
-    }
-    const fds = fdUse();
-    if (fds && fds.limit - fds.used < FD_RESERVE) {
-      return refuse(`io: ${this.name}: out of file descriptors`, `cannot accept a client: ${fds.used} of ${fds.limit} file descriptors in use (ulimit -n); serving the ${this.clients.size} already here`);
-    }
-    this.openConnections++;
-    stream.once('close', () => this.openConnections--);
-    return true;
   }
 
   /**
@@ -356,24 +295,6 @@ export class Server {
     }
   }
 
-  private async listenWs(l: ListenOptions, Listener: typeof WsListener): Promise<void> {
-    try {
-      // node:crypto, for the tokens, is loaded here too: an idle server without --listen has no use for it.
-      const { Tokens } = await import('./tokens.js');
-      this.tokens = new Tokens(join(this.opts.ioDir, `${this.name}.token`), this.opts.tokenFile);
-      this.ws = new Listener(this, l);
-      this.wsAddress = await this.ws.listen(l.host, l.port);
-      this.tls = this.ws.isTls;
-    } catch (err) {
-      this.ws?.close();
-      this.tokens?.remove();
-      this.listener?.close();
-      this.removeSocket();
-      throw err;
-    }
-    this.log.event(`listening on ${this.ws.isTls ? 'wss' : 'ws'}://${this.wsAddress}/${this.name}/ (token in ${this.opts.ioDir}/${this.name}.token)`);
-  }
-
   /** quit() has been called: the server is on its way out. */
   get isQuitting(): boolean {
     return this.quitting !== null;
@@ -389,10 +310,7 @@ export class Server {
     this.log.event(`quit: ${reason}`);
     this.lifetime.stop();
     if (this.stallTimer) clearInterval(this.stallTimer);
-    this.listener?.close();
-    this.removeSocket();
-    this.ws?.close();
-    this.tokens?.remove();
+    this.doors.close();
     const exited = (): boolean => this.sessions.size === 0;
     // Told first: a session hanging up ends its hubs, and an attached client leaves at that end of stream.
     for (const c of this.clients) c.quitting?.(`server quit (${reason})`);
@@ -409,20 +327,10 @@ export class Server {
     // What the pumps handed to a socket is that reader's: the process must not
     // exit under it. Each closing wire flushes, and drops a peer whose queue
     // stops moving, so this ends; DRAIN_MAX_MS bounds a reader that crawls.
-    for (const s of this.sockets) if (!s.writableEnded) s.destroy(); // no first line yet: nothing of theirs to flush
-    await waitUntil(() => this.sockets.size === 0, DRAIN_MAX_MS);
+    this.doors.dropUngreeted();
+    await waitUntil(() => this.doors.isEmpty, DRAIN_MAX_MS);
     this.log.event('stopped');
     this.resolveDone();
-  }
-
-  private removeSocket(): void {
-    if (!this.socketFile) return;
-    try {
-      unlinkSync(this.socketFile);
-    } catch {
-      // already gone
-    }
-    this.socketFile = null;
   }
 }
 
@@ -443,7 +351,7 @@ function waitUntil(cond: () => boolean, maxMs: number): Promise<boolean> {
 export async function startServer(opts: ServerOptions): Promise<Server> {
   const server = new Server(opts);
   await server.listen();
-  server.log.event(`iosrv ${server.name} started: pid ${process.pid}, ${server.socketFile ?? 'no socket'}, ${opts.pacing}, buffer ${opts.bufferBytes}, hubs ${opts.maxHubs}`);
+  server.log.event(`iosrv ${server.name} started: pid ${process.pid}, ${server.doors.socketFile ?? 'no socket'}, ${opts.pacing}, buffer ${opts.bufferBytes}, hubs ${opts.maxHubs}`);
   try {
     // The bridge's outputs join before the session's first byte, so nothing it says is missed.
     await server.startNats();

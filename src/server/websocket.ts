@@ -143,7 +143,7 @@ export class WsListener {
    * upgrade would be (and as slow); else 426, this path wants a WebSocket.
    */
   private answerProbe(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
-    const role = this.server.tokens?.roleOf(this.tokenOf(req, url)) ?? null;
+    const role = this.server.doors.tokens?.roleOf(this.tokenOf(req, url)) ?? null;
     if (role) {
       res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('io: this path takes a WebSocket\n');
       return;
@@ -172,7 +172,7 @@ export class WsListener {
       }
       if (host !== req.headers.host) return this.refuse(req, socket, 403, `origin ${origin.slice(0, 80)} is not this server`);
     }
-    const role = this.server.tokens?.roleOf(this.tokenOf(req, url)) ?? null;
+    const role = this.server.doors.tokens?.roleOf(this.tokenOf(req, url)) ?? null;
     if (!role) return this.refuse(req, socket, 401, 'no valid token');
     const raw = m[3] as 'read' | 'write' | undefined;
     if (raw === 'write' && !roleAllows(role, 'write')) return this.refuse(req, socket, 403, `${role} token on a write path`);
@@ -183,7 +183,7 @@ export class WsListener {
   private onSocket(ws: WebSocket, req: http.IncomingMessage, role: TokenRole, raw: { kind: 'read' | 'write'; hub: number } | null): void {
     const peer = `ws ${this.peerOf(req)} ${role}`;
     const stream = createWebSocketStream(ws);
-    if (!this.server.admit(stream)) return;
+    if (!this.server.doors.admit(stream)) return;
     if (raw === null) return acceptStream(this.server, stream, peer, role);
     const id = this.server.newClientId();
     this.server.log.debug(`conn ${id} (${peer}): raw ${raw.kind} ${raw.hub}`);
