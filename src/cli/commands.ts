@@ -67,7 +67,9 @@ program
   .argument('[hub]', 'hub number', hubArg)
   .option('--new', 'skip the backlog: only bytes written from now on')
   .option('--nats-creds <file>', 'NATS credentials file (for nats:// targets)')
-  .action((name: string, hub: number | undefined, o: { new?: boolean; natsCreds?: string }) => {
+  .action((name: string, hub: number | undefined, _o: unknown, cmd: Command) => {
+    // io's own --nats-creds (for a server) has the same name: commander gives it the flag wherever it stands
+    const o = cmd.optsWithGlobals<{ new?: boolean; natsCreds?: string }>();
     const nats = parseNatsTarget(name);
     if (nats) return readNats({ servers: nats.servers, name: nats.name, creds: o.natsCreds ?? null }, nats.hub);
     if (hub === undefined) throw new UsageError('io: read: which hub? (io read NAME N)');

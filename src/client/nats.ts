@@ -4,7 +4,9 @@
 // consumer: what the stream still holds first, then live, in order. Each
 // message says the hub offset of its first byte (Io-Offset), so a reader that
 // fell behind the stream's discard learns exactly how many bytes it lost, as
-// a local reader would; an Io-Eof message is the end of stream.
+// a local reader would; an Io-Eof message is the end of stream. A server of
+// the same name started again (a new Io-Run) starts its offsets at 0: the
+// reader goes on with its bytes, as `tail -F` goes on with a new file.
 //
 // Not here: publishing (server/nats.ts), printing (cli/).
 
@@ -57,6 +59,7 @@ export async function followHub(nc: NatsConnection, name: string, hub: number, o
   const stream = natsStream(name);
   const subject = natsSubject(name, hub);
   let expected: number | null = null;
+  let run: string | null = null;
   // The stream sequence to go on from; 0: from the oldest message held.
   let nextSeq = 0;
   for (let attempt = 0; !nc.isClosed(); attempt++) {
@@ -88,6 +91,11 @@ export async function followHub(nc: NatsConnection, name: string, hub: number, o
       nextSeq = m.seq + 1;
       const offset = Number(m.headers?.get('Io-Offset') ?? NaN);
       const isEof = m.headers?.get('Io-Eof') === '1';
+      const from = m.headers?.get('Io-Run') ?? '';
+      if (from !== run) {
+        run = from;
+        expected = null;
+      }
       if (Number.isFinite(offset)) {
         // bytes already given (a publish retried after its ack was lost) are not given twice
         if (!isEof && expected !== null && offset + m.data.length <= expected) continue;

@@ -4,7 +4,10 @@
 // publishes to `io.NAME.hub.N`, in a stream bounded like the ring (max_bytes
 // = buffer × hubs, oldest discarded first), each message carrying the hub
 // offset of its first byte (Io-Offset) so a reader knows exactly what it
-// missed. End of stream is a message with the header Io-Eof.
+// missed. End of stream is a message with the header Io-Eof. A server that
+// starts finds the stream emptied of what an earlier server of that name left
+// (its offsets start again at 0), and its messages carry Io-Run, which is its
+// own, so a reader can tell a new server's bytes from an old one's.
 //
 // It never slows the session: its output always takes at once, and what NATS
 // cannot take (slow, or down) beyond NATS_QUEUE_MAX_BYTES unflushed is
@@ -57,6 +60,8 @@ export class NatsBridge {
   private readonly server: Server;
   private readonly opts: NatsOptions;
   private nc: NatsConnection | null = null;
+  /** This server's run, in Io-Run and every Nats-Msg-Id: its offsets are not an earlier server's. */
+  private readonly run = `${process.pid.toString(36)}.${Date.now().toString(36)}`;
   private state = 'connecting';
   private publishedBytes = 0;
   private droppedBytes = 0;
@@ -98,7 +103,7 @@ export class NatsBridge {
     }
     const nc = this.nc;
     try {
-      await this.ensureStream(nc);
+      await this.ensureStream(nc, true);
     } catch (err) {
       await nc.close();
       const text = (err as Error).message;
@@ -114,8 +119,8 @@ export class NatsBridge {
     this.server.log.event(`nats: mirroring hubs ${this.opts.hubs.join(',')} to ${where} (stream ${natsStream(this.server.name)})${this.opts.write ? ', writes from io.' + this.server.name + '.in.N' : ''}`);
   }
 
-  /** Make the stream, or bring its config up to date. */
-  private async ensureStream(nc: NatsConnection): Promise<void> {
+  /** Make the stream, or bring its config up to date; at start (fresh), empty it of an earlier server's messages. */
+  private async ensureStream(nc: NatsConnection, fresh = false): Promise<void> {
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
     const config = {
       name: natsStream(this.server.name),
@@ -126,10 +131,12 @@ export class NatsBridge {
     };
     try {
       await jsm.streams.info(config.name);
-      await jsm.streams.update(config.name, config);
     } catch {
       await jsm.streams.add(config);
+      return;
     }
+    await jsm.streams.update(config.name, config);
+    if (fresh) await jsm.streams.purge(config.name);
   }
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
@@ -213,11 +220,12 @@ export class NatsBridge {
         }
         const h = headers();
         h.set('Io-Offset', String(head.offset));
+        h.set('Io-Run', this.run);
         if (head.eof) h.set('Io-Eof', '1');
         const payload = head.chunks.length === 1 ? head.chunks[0]! : Buffer.concat(head.chunks);
         head.chunks = [payload];
         try {
-          await js.publish(head.subject, payload, { headers: h, msgID: `${head.subject}@${head.offset}${head.eof ? '.eof' : ''}`, timeout: ACK_TIMEOUT_MS });
+          await js.publish(head.subject, payload, { headers: h, msgID: `${this.run}:${head.subject}@${head.offset}${head.eof ? '.eof' : ''}`, timeout: ACK_TIMEOUT_MS });
         } catch {
           await sleep(RETRY_MS);
           continue;

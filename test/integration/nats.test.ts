@@ -22,6 +22,7 @@ import { natsStream } from '../../src/core/address.js';
 import { runIo, spawnIo } from '../helpers/bin.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { jsmOf, natsClient, startNats, startNatsCluster, type NatsNode } from '../helpers/nats.js';
+import { natsOperator } from '../helpers/natsjwt.js';
 import { useScope, type Scope } from '../helpers/scope.js';
 import { exitOf, rawCtl, RawReader, rawConnect, startIosrv, type IoServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/until.js';
@@ -220,6 +221,26 @@ describe('io read nats://HOST:PORT/NAME/N', () => {
     }
   });
 
+  it('a server started again under the same name: readers get its output, not the last one\'s or its end of stream', async () => {
+    const nats = await startNats(scope);
+    const dir = tmpIoDir(scope);
+    const first = await startIosrv(scope, ['--nats', nats.url, '-c', 'echo first; read x'], { name: 'again', dir });
+    await waitFor(async () => (await bridge(first)).published === 6, { what: 'the first server to publish' });
+    (await rawConnect(first.sock, 'write 0')).end('x\n'); // its session ends: the stream gets its end of stream
+    await rawCtl(first.sock, 'quit');
+    await first.exited;
+
+    // offsets start again at 0: not taken for the first server's messages sent twice
+    const second = await startIosrv(scope, ['--nats', nats.url, '-c', 'echo second; read x'], { name: 'again', dir });
+    await waitFor(async () => (await bridge(second)).published === 7, { what: 'the second server to publish' });
+    const reader = natsRead(scope, second.dir, `nats://${nats.hostPort}/again/1`);
+    await waitFor(() => reader.bytes >= 7, { what: () => `the reader to get the second server's line (${JSON.stringify(reader.output().toString())}; ${reader.stderr})` });
+    (await rawConnect(second.sock, 'write 0')).end('x\n');
+    expect(await reader.exited, reader.stderr).toEqual({ code: 0, signal: null });
+    expect(reader.output().toString()).toBe('second\n');
+    expect(reader.stderr).toBe('');
+  });
+
   it('a reader that stalls past the stream\'s size is told exactly what it lost', async () => {
     // A -d server with 3 hubs of 64 KiB: the stream keeps 192 KiB. A counter
     // stream goes into hub 1 over a raw writer. The reader takes the first
@@ -302,6 +323,29 @@ describe('io read nats://HOST:PORT/NAME/N', () => {
     await connected(srv2);
     const reader2 = natsRead(scope, srv2.dir, `nats://t0ken@${tokened.hostPort}/token/1`);
     await waitFor(() => reader2.output().toString() === 'through a token\n', { what: `the reader to read (stderr: ${reader2.stderr})` });
+  });
+
+  it('--nats-creds: iosrv, io read and io nats://… connect with a creds file (operator mode); without it, one line and exit 1', async () => {
+    const dir = tmpIoDir(scope);
+    const { config, creds } = natsOperator(dir);
+    const nats = await startNats(scope, { extra: config });
+    const srv = await startIosrv(scope, ['--nats', nats.url, '--nats-creds', creds, '--nats-write', '-c', 'echo through creds; cat'], { name: 'cr', dir });
+    await connected(srv);
+    // the option after the target, and before it
+    for (const args of [['read', `nats://${nats.hostPort}/cr/1`, '--nats-creds', creds], ['read', '--nats-creds', creds, `nats://${nats.hostPort}/cr/1`]]) {
+      const reader = spawnIo(scope, 'io', args, envIn(dir));
+      let out = '';
+      reader.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      await waitFor(() => out === 'through creds\n', { what: () => `io ${args.join(' ')} to read (${JSON.stringify(out)})` });
+      reader.kill();
+    }
+    const terminal = spawnIo(scope, 'io', ['--nats-creds', creds, `nats://${nats.hostPort}/cr`], envIn(dir));
+    terminal.stdin!.write('typed through creds\n');
+    await waitFor(async () => (await bridge(srv)).published === 'through creds\ntyped through creds\n'.length, { what: 'the typed line to come back out' });
+    terminal.kill();
+
+    const refused = await runIo('io', ['read', `nats://${nats.hostPort}/cr/1`], envIn(dir));
+    expect(refused).toEqual({ status: 1, stdout: '', stderr: `io: nats nats://${nats.hostPort}: Authorization Violation\n` });
   });
 
   it('the roles of SPEC §6 as NATS users, with the config docs/scale.md shows: watch reads, write types, control purges', async () => {
