@@ -264,6 +264,16 @@ describe('an unwritable log', () => {
     expect(lines[0]).toMatch(warning);
   });
 
+  it('iosrv -l with a path through a file (ENOTDIR, for root too) warns once and keeps serving', async () => {
+    const dir = tmpIoDir(scope);
+    writeFileSync(join(dir, 'plain'), '');
+    const srv = await startIosrv(scope, ['-l', join(dir, 'plain', 'sess.log'), '-d'], { dir });
+    expect(await rawCtl(srv.sock, 'fear')).toBe('ok');
+    expect(await rawCtl(srv.sock, 'calm')).toBe('ok');
+    expect(srv.stderr().trim()).toBe('io: log: ENOTDIR: logging stopped, the server goes on');
+  });
+
+  // root writes into a read-only directory all the same
   it.runIf(!isRoot)('iosrv -l into a read-only directory warns once and keeps serving', async () => {
     const dir = tmpIoDir(scope);
     const { mkdirSync, chmodSync } = await import('node:fs');
