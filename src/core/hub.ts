@@ -5,6 +5,9 @@
 // oldest byte still held and told exactly how many bytes it lost (a gap). In
 // paranoid mode write() takes only the room every output has freed and says
 // how much it took; the caller pauses its source and retries on 'room'.
+// An output that holds (a session's stdin: it cannot be told of a gap, and a
+// paste must arrive whole) is waited for in fast mode too, as a pipe's writer
+// waits for its reader; the other outputs of its hub are still skipped ahead.
 //
 // End of stream is a mark at an offset: outputs get the bytes before it, then
 // eof. A later write starts the stream again; outputs that joined before the
@@ -70,6 +73,17 @@ interface Output {
   /** The first eof mark (by number) for this output: ends made before it joined, or already seen, are not. */
   firstMark: number;
   lostTotal: number;
+  /** Writers wait for it whatever the pacing. */
+  holds: boolean;
+  /** The server's own (the mode tracker): not counted or listed. */
+  hidden: boolean;
+}
+
+export interface OutputOptions {
+  /** Writers wait for this output in fast mode too: it is never skipped ahead (a session's stdin). */
+  holds?: boolean;
+  /** Not counted in outputCount nor listed in view(): the server's own reader. */
+  hidden?: boolean;
 }
 
 /** An end of stream at offset `at`; marks are numbered in the order made. */
@@ -94,6 +108,9 @@ export class Hub {
   private readonly outputs = new Map<OutputId, Output>();
   private readonly inputs = new Map<InputId, string>();
   private nextId = 1;
+  /** Outputs that hold writers in fast mode, and hidden outputs. */
+  private holding = 0;
+  private hidden = 0;
   private eofMarks: EofMark[] = [];
   private marksMade = 0;
   private isEnded = false;
@@ -146,13 +163,14 @@ export class Hub {
     return this.isEnded;
   }
 
-  /** A paranoid writer is waiting for room. */
+  /** A writer is waiting for room (paranoid, or for an output that holds). */
   get isBlocked(): boolean {
     return this.isWaitingForRoom;
   }
 
+  /** Outputs, not counting hidden ones. */
   get outputCount(): number {
-    return this.outputs.size;
+    return this.outputs.size - this.hidden;
   }
 
   get inputCount(): number {
@@ -160,7 +178,7 @@ export class Hub {
   }
 
   /** A new output, at the backlog (oldest byte held) or, with 'new', at the newest. */
-  addOutput(name: string, kind: OutputKind = 'out', from: 'backlog' | 'new' = 'backlog'): OutputId {
+  addOutput(name: string, kind: OutputKind = 'out', from: 'backlog' | 'new' = 'backlog', opts: OutputOptions = {}): OutputId {
     const id = this.nextId++;
     // A stream that has ended shows its end to a newcomer; the ends of earlier
     // runs of a stream that started again (a write, reopen()) do not. Marks go
@@ -168,13 +186,21 @@ export class Hub {
     // offset, and a newcomer is owed that end but not the old one.
     const firstMark = this.isEnded ? this.marksMade - 1 : this.marksMade;
     const pos = from === 'new' ? this.ring.end : this.ring.start;
-    this.outputs.set(id, { id, name, kind, pos, firstMark, lostTotal: 0 });
+    const holds = opts.holds === true;
+    const hidden = opts.hidden === true;
+    this.outputs.set(id, { id, name, kind, pos, firstMark, lostTotal: 0, holds, hidden });
+    if (holds) this.holding++;
+    if (hidden) this.hidden++;
     return id;
   }
 
   /** A detached output stops holding room; the last one takes the shared copy with it. */
   removeOutput(out: OutputId): void {
-    if (!this.outputs.delete(out)) return;
+    const o = this.outputs.get(out);
+    if (!o) return;
+    this.outputs.delete(out);
+    if (o.holds) this.holding--;
+    if (o.hidden) this.hidden--;
     // Nobody is left to hand it to: without this a hub whose readers have all
     // gone would hold its last written chunk (up to a socket read, 64 KiB) until the next write.
     if (this.outputs.size === 0) this.copyMemo = null;
@@ -201,8 +227,9 @@ export class Hub {
   }
 
   /**
-   * Take in bytes; returns how many were taken. Fast: all of them. Paranoid:
-   * only the room every output has freed; when short, 'room' fires later.
+   * Take in bytes; returns how many were taken. Fast: all of them, or the
+   * room the outputs that hold have freed. Paranoid: only the room every
+   * output has freed. When short, 'room' fires later.
    *
    * While it has outputs the hub keeps a reference to what it took, and hands
    * it uncopied to an output that was at the end when it came (takeCopy): the
@@ -212,7 +239,7 @@ export class Hub {
   write(bytes: Uint8Array): number {
     if (bytes.length === 0) return 0;
     let n = bytes.length;
-    if (this.mode === 'paranoid') {
+    if (this.isPaced()) {
       n = Math.min(n, this.room());
       if (n < bytes.length) this.isWaitingForRoom = true;
       if (n === 0) return 0;
@@ -225,12 +252,18 @@ export class Hub {
     return n;
   }
 
-  /** Bytes a paranoid write may take now (Infinity when nobody holds room). */
+  /** Bytes a write may take now: the room every output (paranoid) or every holding output (fast) has freed; Infinity when none holds room. */
   room(): number {
-    if (this.outputs.size === 0) return Infinity;
+    if (!this.isPaced()) return Infinity;
+    const all = this.mode === 'paranoid';
     let min = this.ring.end;
-    for (const o of this.outputs.values()) if (o.pos < min) min = o.pos;
+    for (const o of this.outputs.values()) if ((all || o.holds) && o.pos < min) min = o.pos;
     return this.ring.capacity - (this.ring.end - Math.max(min, this.ring.start));
+  }
+
+  /** Writes wait for some output: paranoid with outputs, or an output that holds. */
+  private isPaced(): boolean {
+    return this.mode === 'paranoid' ? this.outputs.size > 0 : this.holding > 0;
   }
 
   /** Bytes ready for this output now (0 when it is at the end or at an eof mark). */
@@ -335,6 +368,7 @@ export class Hub {
   view(): HubView {
     const outputs: OutputView[] = [];
     for (const o of this.outputs.values()) {
+      if (o.hidden) continue;
       outputs.push({ id: o.id, name: o.name, kind: o.kind, lagBytes: this.ring.end - o.pos, lostBytes: o.lostTotal });
     }
     return {
@@ -406,7 +440,7 @@ export class Hub {
 
   private checkRoom(): void {
     if (!this.isWaitingForRoom) return;
-    if (this.mode === 'paranoid' && this.room() <= 0) return;
+    if (this.room() <= 0) return;
     this.isWaitingForRoom = false;
     for (const fn of this.roomListeners) fn();
   }

@@ -169,6 +169,8 @@ export class Conn implements Client {
       eof: () => this.send(Frame.eof, hub),
     }, {
       fromNew,
+      // a host's shell reads its stdin here: like a session's, it holds writers
+      holds: this.server.hosts.get(hub)?.conn === this,
       onFree: () => {
         this.subs.delete(hub);
         if (!this.isLettingGo) this.send(Frame.error, hub, Buffer.from(`io: hub ${hub}: this output was freed (hNf)`));
@@ -220,8 +222,9 @@ export class Conn implements Client {
   private onResize(trihub: number, payload: Buffer): void {
     const size = decodeResize(payload);
     if (!size) return this.fail('io: bad frame: resize needs cols and rows (u16 each, non-zero)');
+    const isFirst = !this.sizes.has(trihub);
     this.sizes.set(trihub, size);
-    this.server.sizes.resizedBy(this, trihub);
+    this.server.sizes.resizedBy(this, trihub, isFirst);
   }
 
   private onSpawn(f: DecodedFrame): void {

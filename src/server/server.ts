@@ -107,14 +107,14 @@ export class Server {
   }
 
   /** A new output of hub N, pumped into sink; registered as endpoint HNoutM. */
-  openOutput(n: number, owner: string, sink: PumpSink, o: { fromNew?: boolean; kind?: 'out' | 'err'; onFree: () => void; onKill: (why?: string) => void }): { pump: Pump; endpoint: Endpoint } | CtlError {
+  openOutput(n: number, owner: string, sink: PumpSink, o: { fromNew?: boolean; kind?: 'out' | 'err'; holds?: boolean; onFree: () => void; onKill: (why?: string) => void }): { pump: Pump; endpoint: Endpoint } | CtlError {
     const bad = this.hubs.check(n);
     if (bad) return bad;
     const hub = this.hubs.open(n);
     this.lifetime.readerCame(n);
     const kind = o.kind ?? 'out';
     const fromNew = o.fromNew || this.hubs.isTrunc;
-    const out = hub.addOutput(owner, kind, fromNew ? 'new' : 'backlog');
+    const out = hub.addOutput(owner, kind, fromNew ? 'new' : 'backlog', { holds: o.holds === true });
     // A pty session's screen modes whose switch has left the ring go first (core/modes.ts).
     const session = n % 3 === 1 ? this.sessions.get(n - 1) : undefined;
     if (session?.modes) {
@@ -182,7 +182,7 @@ export class Server {
     const usePty = this.opts.usePty ?? cmd === null;
     let session: Session;
     try {
-      session = new Session(this.hubs, { trihub, command: { cmd, env: this.opts.env }, usePty, ...size }, this.log, (s) => this.onSessionExit(s));
+      session = new Session(this.hubs, { trihub, command: { cmd, env: this.opts.env }, usePty, ...size }, (s) => this.onSessionExit(s));
     } catch (err) {
       return (err as Error).message;
     }

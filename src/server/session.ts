@@ -2,10 +2,12 @@
 // stdout → hub N+1, stderr → hub N+2.
 //
 // The process reads its input hub as one more output (starting at the newest
-// byte: old keystrokes are not replayed into a new shell). In fast mode, input
-// it does not read in time is lost, as a slow output's is, and the log says so
-// (at most once a LOST_INPUT_LOG_MS: a flood must not flood the log). Its
-// output is fed through Feeders, so paranoid pacing pauses the pty or pipes.
+// byte: old keystrokes are not replayed into a new shell). That output holds
+// its writers in fast mode too (core/hub.ts): a paste or an `io write` bigger
+// than the process takes at once waits for it, as a pipe's writer would,
+// rather than lose what it has not read; other readers of the hub are still
+// skipped ahead. Its output is fed through Feeders, so paranoid pacing pauses
+// the pty or pipes.
 // When it exits, its output hubs end once what it wrote is in: readers drain,
 // then eof.
 //
@@ -14,7 +16,6 @@
 import type { HubTable } from '../core/hubs.js';
 import { ModeTracker } from '../core/modes.js';
 import type { Endpoint } from './endpoints.js';
-import type { Log } from './log.js';
 import type { Command, SessionProcess } from '../sys/proc.js';
 import { spawnPipes } from '../sys/proc.js';
 import { spawnPty } from '../sys/pty.js';
@@ -25,9 +26,6 @@ export const DEFAULT_COLS = 80;
 export const DEFAULT_ROWS = 24;
 /** How long a redraw nudge keeps the window one column wider (shpool waits 50 ms too). */
 export const NUDGE_MS = 50;
-/** At most one log line this often about a session's lost input; what is lost meanwhile goes in the next (hNv has the total). */
-export const LOST_INPUT_LOG_MS = 1000;
-
 export interface SessionSpec {
   trihub: number;
   command: Command;
@@ -53,13 +51,8 @@ export class Session {
   private readonly input: Pump;
   /** The process's stdin pipe is full: the input pump waits for its 'drain'. */
   private isStdinFull = false;
-  private readonly log: Log;
-  /** Input lost since the last log line about it, and when that line was written. */
-  private lostUnlogged = 0;
-  private lostLoggedAt = -Infinity;
 
-  constructor(hubs: HubTable, spec: SessionSpec, log: Log, onExit: (s: Session) => void) {
-    this.log = log;
+  constructor(hubs: HubTable, spec: SessionSpec, onExit: (s: Session) => void) {
     this.trihub = spec.trihub;
     this.cols = spec.cols ?? DEFAULT_COLS;
     this.rows = spec.rows ?? DEFAULT_ROWS;
@@ -69,13 +62,13 @@ export class Session {
     const proc = this.proc;
 
     const inHub = hubs.open(spec.trihub);
-    const out = inHub.addOutput(`session ${proc.pid}`, 'out', 'new');
+    const out = inHub.addOutput(`session ${proc.pid}`, 'out', 'new', { holds: true });
     this.input = new Pump(inHub, out, {
       queuedBytes: () => (this.isStdinFull ? Infinity : 0),
       data: (bytes) => {
         if (!proc.write(bytes)) this.isStdinFull = true;
       },
-      gap: (lostBytes) => this.onInputGap(lostBytes),
+      gap: () => {}, // none: an output that holds is never skipped ahead
       eof: () => proc.closeStdin(),
     });
     proc.onDrain(() => {
@@ -95,7 +88,7 @@ export class Session {
       // Behind the hub: the tracker is one more output, so it never holds up the pty's readers.
       const modes = new ModeTracker(outHub.bytesIn);
       this.modes = modes;
-      const tracker = new Pump(outHub, outHub.addOutput('modes', 'out', 'new'), { queuedBytes: () => 0, data: (b) => modes.feed(b), gap: (n) => modes.skip(n), eof: () => {} });
+      const tracker = new Pump(outHub, outHub.addOutput('modes', 'out', 'new', { hidden: true }), { queuedBytes: () => 0, data: (b) => modes.feed(b), gap: (n) => modes.skip(n), eof: () => {} });
       proc.onExit(() => tracker.close());
     }
     proc.onStdout((b) => outFeed.push(b));
@@ -109,15 +102,6 @@ export class Session {
       errHub.removeInput(errIn);
       onExit(this);
     });
-  }
-
-  private onInputGap(lostBytes: number): void {
-    this.lostUnlogged += lostBytes;
-    const now = Date.now();
-    if (now - this.lostLoggedAt < LOST_INPUT_LOG_MS) return;
-    this.log.event(`session on trihub ${this.trihub} (pid ${this.pid}) lost ${this.lostUnlogged} bytes of its input (fast mode; -p keeps them)`);
-    this.lostUnlogged = 0;
-    this.lostLoggedAt = now;
   }
 
   get pid(): number {

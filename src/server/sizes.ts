@@ -1,9 +1,11 @@
 // sizes.ts — whose window size a trihub's pty follows.
 //
-// The first client to say its size sets it; after that the size follows the
-// client that typed last (as screen and tmux do with their latest client), so
-// whoever is at the keyboard sees the program drawn for their terminal. A
-// host process (local N) is sent the size; a session's pty is resized here.
+// The size follows the client that attached or typed last (as screen and
+// tmux do with their latest client, and dtach on attach): whoever has just
+// come, or is at the keyboard, sees the program drawn for their terminal. A
+// watch-only client (it cannot type) takes the size only when nobody else has
+// set it. A host process (local N) is sent the size; a session's pty is
+// resized here.
 
 import type { Conn } from './conn.js';
 import type { Client, Server } from './server.js';
@@ -17,11 +19,11 @@ export class WindowSizes {
     this.server = server;
   }
 
-  /** conn said its size for trihub N. */
-  resizedBy(conn: Conn, trihub: number): void {
+  /** conn said its size for trihub N; isFirst: the first time, as it attaches. */
+  resizedBy(conn: Conn, trihub: number, isFirst: boolean): void {
     const sizer = this.sizers.get(trihub);
-    if (!sizer) this.sizers.set(trihub, conn);
-    if (!sizer || sizer === conn) this.apply(conn, trihub);
+    if (!sizer || (isFirst && conn.role !== 'watch')) this.sizers.set(trihub, conn);
+    if (this.sizers.get(trihub) === conn) this.apply(conn, trihub);
   }
 
   /** conn typed into hub N: if N is a trihub with a pty, its size is now conn's. */

@@ -368,14 +368,17 @@ describe('attach', () => {
     expect(t.screen('t0')).not.toContain('after-9');
   });
 
-  it('the window size follows the client that typed last', async () => {
+  it('the window size follows the client that attached or typed last', async () => {
     const { env, t } = world({ cols: 100, rows: 30 });
     t.type('t0', 'io -a sz');
     await t.waitRaw('t0');
+    await waitFor(async () => /pty 100x30,/.test(await ctl(env, 'sz', 'status')), { what: 'the session at 100x30' });
     const small = t.newWindow({ cols: 60, rows: 20 });
     expect(t.display(small, '#{pane_width}x#{pane_height}')).toBe('60x20');
     t.type(small, 'io sz');
     await t.waitRaw(small);
+    // the newcomer sees the program drawn for its terminal before it types
+    await waitFor(async () => /pty 60x20,/.test(await ctl(env, 'sz', 'status')), { what: 'the session at the newcomer\'s 60x20' });
 
     const sizeSeen = async (win: string, marker: string): Promise<string> => {
       t.type(win, `echo ${marker} $(stty size)`);

@@ -96,6 +96,38 @@ describe('Hub', () => {
     expect(hub.view().outputs.map((o) => o.lostBytes)).toEqual([0, 0]);
   });
 
+  it('fast, with an output that holds: writes wait for it alone; the others are still skipped ahead, and told', () => {
+    const hub = new Hub(0, { bufferBytes: 4, pacing: 'fast' });
+    const stdin = hub.addOutput('session', 'out', 'new', { holds: true });
+    const watcher = hub.addOutput('watcher');
+    let rooms = 0;
+    hub.onRoom(() => rooms++);
+    expect(hub.room()).toBe(4);
+    expect(hub.write(bytes('abcdef'))).toBe(4);
+    expect(hub.isBlocked).toBe(true);
+    expect(takeText(hub, stdin, 3)).toEqual(got('abc'));
+    expect(rooms).toBe(1); // the watcher, behind as far, holds nothing
+    expect(hub.write(bytes('efg'))).toBe(3);
+    expect(takeText(hub, watcher)).toEqual(got('defg', 3));
+    expect(takeText(hub, stdin)).toEqual(got('defg'));
+    expect(hub.view().outputs.map((o) => o.lostBytes)).toEqual([0, 3]);
+    // gone, it holds nothing: fast again for everyone
+    hub.removeOutput(stdin);
+    expect(hub.room()).toBe(Infinity);
+    expect(hub.write(bytes('hijklm'))).toBe(6);
+  });
+
+  it('a hidden output (the server\'s own) is neither counted nor listed', () => {
+    const hub = new Hub(1, { bufferBytes: 4, pacing: 'paranoid' });
+    const modes = hub.addOutput('modes', 'out', 'new', { hidden: true });
+    const reader = hub.addOutput('reader');
+    expect(hub.outputCount).toBe(1);
+    expect(hub.view().outputs.map((o) => o.name)).toEqual(['reader']);
+    hub.removeOutput(modes);
+    hub.removeOutput(reader);
+    expect(hub.outputCount).toBe(0);
+  });
+
   it('paranoid with no readers takes everything', () => {
     const hub = new Hub(0, { bufferBytes: 4, pacing: 'paranoid' });
     expect(hub.room()).toBe(Infinity);
