@@ -220,7 +220,11 @@ async function readHub(name: string, hub: number, fromNew: boolean): Promise<voi
         done(1);
       }
     },
-    close: (reason) => exitAfterStdout(reason ? 0 : 1),
+    close: (reason) => {
+      // an error frame was said already; without one, the server (or the way to it) went away
+      if (!reason) process.stderr.write(`io: ${name}: connection lost\n`);
+      exitAfterStdout(reason ? 0 : 1);
+    },
   });
   client.subscribe(hub, { fromNew });
 }
@@ -271,7 +275,7 @@ async function writeHub(name: string, hub: number): Promise<void> {
       done(1);
     },
     close: (reason) => {
-      if (reason) process.stderr.write(`${reason}\n`);
+      process.stderr.write(`${reason ?? `io: ${name}: connection lost`}\n`);
       done(reason?.includes('server quit') ? 0 : 1);
     },
   });

@@ -16,6 +16,9 @@ import type { Feeder } from './feed.js';
 import type { Client, Server } from './server.js';
 import type { Role, Wire } from './wire.js';
 
+/** How long a reader dropped for not reading may take to read what was queued for it, and why it was dropped. */
+const DROPPED_PATIENCE_MS = 30_000;
+
 interface Sub {
   pump: Pump;
   endpoint: Endpoint;
@@ -177,7 +180,9 @@ export class Conn implements Client {
       },
       onKill: (why) => {
         this.send(Frame.error, hub, Buffer.from(`io: ${why ?? `hub ${hub}: this output was killed (hNk)`}`));
-        this.close(why ?? 'killed by ctl');
+        // Dropped for not reading (--stall-timeout): its why waits behind what was queued for
+        // it, so it is given longer than a closing peer to read that far and learn why.
+        this.close(why ?? 'killed by ctl', why ? DROPPED_PATIENCE_MS : undefined);
       },
     });
     if (got instanceof Error) return this.refuseHub(hub, `read hub ${hub}`, got);
@@ -272,13 +277,13 @@ export class Conn implements Client {
   }
 
   /** Leave: every subscription and input let go; the transport flushed and closed. */
-  close(reason: string | null): void {
+  close(reason: string | null, stallMs?: number): void {
     if (this.isClosed) return;
     for (const s of [...this.subs.values()]) this.letGo(s.endpoint);
     for (const i of [...this.inputs.values()]) this.letGo(i.endpoint);
     if (reason !== null && reason.startsWith('server')) this.quitting(reason);
     this.isClosed = true;
-    this.wire.end();
+    this.wire.end(stallMs);
     this.server.connClosed(this, reason);
   }
 }

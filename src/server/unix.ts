@@ -35,7 +35,7 @@ export function streamWire(stream: Duplex, peer: string): Wire {
     onClose: (fn) => void stream.on('close', fn),
     pauseInput: () => stream.pause(),
     resumeInput: () => stream.resume(),
-    end() {
+    end(stallMs = END_STALL_MS) {
       if (stream.destroyed || stream.writableEnded) return;
       stream.end();
       // What is queued still goes out, however slowly the peer reads (paranoid
@@ -48,7 +48,7 @@ export function streamWire(stream: Duplex, peer: string): Wire {
           stream.destroy();
         }
         last = stream.writableLength;
-      }, END_STALL_MS).unref();
+      }, stallMs).unref();
       stream.once('close', () => clearInterval(timer));
     },
     destroy: () => stream.destroy(),

@@ -21,8 +21,8 @@ export interface Wire {
   onClose(fn: () => void): void;
   pauseInput(): void;
   resumeInput(): void;
-  /** Flush what is queued, then close. */
-  end(): void;
+  /** Flush what is queued, then close; a peer whose queue does not move for stallMs (default END_STALL_MS) is dropped. */
+  end(stallMs?: number): void;
   /** Close now, dropping what is queued. */
   destroy(): void;
 }

@@ -222,6 +222,21 @@ describe('readers that do not read', () => {
     await stalled.closed;
   });
 
+  it('paranoid --stall-timeout 1: an io read whose own reader stalls is dropped, and once read again it says why and exits 1', { timeout: 30_000 }, async () => {
+    const srv = await startIosrv(scope, ['-d', '-p', '--buffer', '64k', '--stall-timeout', '1']);
+    const reader = spawnIo(scope, 'io', ['read', srv.name, '1'], envIn(srv.dir));
+    const exited = exitOf(reader);
+    let stderr = '';
+    reader.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    reader.stdout!.pause(); // the pipe fills, io read stops reading the server
+    await waitFor(async () => / outputs 1,/.test(hubLine(await rawCtl(srv.sock, 'status'), 1)), { what: 'io read on hub 1' });
+    await rawWrite(srv.sock, 1, randomStream(2 * 1024 * 1024).chunks);
+    expect(srv.stderr()).toMatch(/read nothing of hub 1 for 1 s while paranoid writers waited; dropped \(--stall-timeout 1\)/);
+    reader.stdout!.resume();
+    expect(await exited).toEqual({ code: 1, signal: null });
+    expect(stderr).toBe('io: read nothing of hub 1 for 1 s while paranoid writers waited; dropped (--stall-timeout 1)\n');
+  });
+
   it('paranoid --stall-timeout 2: a framed reader dropped for stalling is told why', { timeout: 30_000 }, async () => {
     const srv = await startIosrv(scope, ['-d', '-p', '--buffer', '64k', '--stall-timeout', '2']);
     const c = await framed(scope, srv);
