@@ -80,7 +80,11 @@ export async function attachShell(greeted: Promise<Client>, name: string, words:
     }
   }
   const { Shell } = await loadShell();
-  const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, { trihub, startHost: hostStarter(name, token) });
+  const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, {
+    trihub,
+    startHost: hostStarter(name, token),
+    ...(process.env['IO_SESSION'] ? { inside: process.env['IO_SESSION'] } : {}),
+  });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
   // Ctrl-C, or Ctrl-\ as in raw mode, on a cooked terminal: this client leaves, the session goes on
   // (raw mode passes Ctrl-C through, and takes Ctrl-\ itself).

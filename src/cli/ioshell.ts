@@ -46,6 +46,7 @@ runMain(async () => {
     trihub: hubs ? hubs.in : 0,
     ...(hubs ? { hubs } : {}),
     startHost: (n) => startHost(name, n),
+    ...(process.env['IO_SESSION'] ? { inside: process.env['IO_SESSION'] } : {}),
   });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
   for (const sig of ['SIGINT', 'SIGQUIT'] as const) process.on(sig, () => shell.finish(`io: detached from ${name}`, 0));

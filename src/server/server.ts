@@ -12,6 +12,7 @@
 
 import { CtlError } from '../core/errors.js';
 import { HubTable } from '../core/hubs.js';
+import { sessionMark } from '../core/inside.js';
 import { PROTOCOL_VERSION } from '../core/frame.js';
 import { signalGroup } from '../sys/proc.js';
 import { ensureIoDir } from '../sys/iodir.js';
@@ -182,7 +183,8 @@ export class Server {
     const usePty = this.opts.usePty ?? cmd === null;
     let session: Session;
     try {
-      session = new Session(this.hubs, { trihub, command: { cmd, env: this.opts.env }, usePty, ...size }, (s) => this.onSessionExit(s));
+      const env = { ...this.opts.env, IO_SESSION: sessionMark(this.name, process.pid, trihub) };
+      session = new Session(this.hubs, { trihub, command: { cmd, env }, usePty, ...size }, (s) => this.onSessionExit(s));
     } catch (err) {
       return (err as Error).message;
     }

@@ -7,11 +7,12 @@
 
 import type { Client } from '../client/client.js';
 import { IoError } from '../core/errors.js';
+import { sessionMark } from '../core/inside.js';
 import { spawnPty } from '../sys/pty.js';
 
 /** Serve trihub N from a shell here; resolves with its exit status when it ends. */
 export async function runHost(client: Client, trihub: number, cmd: string | null, ready: (err: string | null) => void): Promise<number> {
-  const proc = spawnPty({ cmd, env: process.env }, { cols: 80, rows: 24 });
+  const proc = spawnPty({ cmd, env: { ...process.env, IO_SESSION: sessionMark(client.hello.name, client.hello.pid, trihub) } }, { cols: 80, rows: 24 });
   // What the shell says before it is wired (its prompt) waits in the pty, not lost.
   proc.pause();
   const reply = await client.host(trihub, proc.pid);

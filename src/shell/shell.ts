@@ -12,6 +12,7 @@
 import type { Client } from '../client/client.js';
 import { CtlError } from '../core/errors.js';
 import { scanKeys } from '../core/keys.js';
+import { isInside } from '../core/inside.js';
 import { parseWord, WORDS_USAGE, type Word } from '../core/words.js';
 import { writeDirect } from '../sys/direct.js';
 import { Terminal, type TtyIn, type TtyOut } from './terminal.js';
@@ -28,6 +29,8 @@ export interface ShellOptions {
   hubs?: { in: number; out: number; err: number };
   /** local N: start a host process on this machine for trihub N. */
   startHost?: (trihub: number) => Promise<void>;
+  /** IO_SESSION: the session this client runs inside, if any (core/inside.ts). */
+  inside?: string;
 }
 
 /** What ended the shell: a message to print (or null), and the exit status. */
@@ -159,6 +162,12 @@ export class Shell {
   private async enter(trihub: number, info: TrihubInfo | null): Promise<void> {
     if (!info) {
       this.say(`io: attach ${trihub}: nothing runs on trihub ${trihub} (try: list)`);
+      if (this.trihub === trihub) this.finish(null, 1);
+      return;
+    }
+    if (isInside(this.opts.inside, this.client.hello.name, this.client.hello.pid, trihub)) {
+      const what = this.hasEntered ? `attach ${trihub}` : this.client.name;
+      this.say(`io: ${what}: this terminal is inside it (IO_SESSION=${this.opts.inside}), so its output would come back as its input; unset IO_SESSION to attach all the same`);
       if (this.trihub === trihub) this.finish(null, 1);
       return;
     }

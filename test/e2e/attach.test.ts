@@ -323,6 +323,21 @@ describe('attach', () => {
     expect(t.screen('t0')).toMatch(new RegExp(`^trihub 3: host \\(pid ${pid}, elsewhere\\) \\*$`, 'm'));
   });
 
+  it('io NAME from inside its own session is refused (IO_SESSION); a local shell is marked with its own trihub', async () => {
+    const { env, t } = world();
+    t.type('t0', 'io -a in');
+    await t.waitRaw('t0');
+    const serverPid = /^io in: pid (\d+)/.exec(await ctl(env, 'in', 'status'))?.[1];
+    expect(await t.run('t0', 'echo "$IO_SESSION"')).toBe(`in,${serverPid},0`);
+    t.type('t0', 'io in; echo "rc=$?"');
+    await t.waitScreen('t0', /^rc=1\s*$/m);
+    expect(t.history('t0')).toContain(`io: in: this terminal is inside it (IO_SESSION=in,${serverPid},0), so its output would come back as its input; unset IO_SESSION to attach all the same`);
+    // a local shell is inside trihub 3: attaching to trihub 0 from it is no loop
+    t.prompt('t0', 'local 3');
+    await t.waitScreen('t0', /^io: local 3\b.*\n/m);
+    expect(await t.run('t0', 'echo "$IO_SESSION"')).toBe(`in,${serverPid},3`);
+  });
+
   it('a local shell\'s first words (its banner, its prompt) reach its trihub: ten `io host` at once', async () => {
     // `local N` and `here` run `io host NAME N`: a shell on a pty here, wired to trihub N once
     // the server says ok. Whatever the shell prints before that answer must not be lost
