@@ -1,6 +1,7 @@
 // keys.ts — the keys ioshell keeps for itself in raw mode.
 //
-// Ctrl-\ detaches at once; Ctrl-] opens the `io:` prompt for one command.
+// Ctrl-\ detaches at once; Ctrl-] opens the `io:` prompt for one command
+// (where either key, typed again, goes to the session itself: shell.ts).
 // Every other byte goes through to the session untouched, in order. scanKeys
 // splits a chunk at the first such key.
 

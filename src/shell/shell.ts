@@ -11,7 +11,7 @@
 
 import type { Client } from '../client/client.js';
 import { CtlError } from '../core/errors.js';
-import { scanKeys } from '../core/keys.js';
+import { DETACH_KEY, PROMPT_KEY, scanKeys } from '../core/keys.js';
 import { isInside } from '../core/inside.js';
 import { parseWord, WORDS_USAGE, type Word } from '../core/words.js';
 import { writeDirect } from '../sys/direct.js';
@@ -271,7 +271,16 @@ export class Shell {
         if (rest.length > 0) this.onInput(rest);
         return;
       }
-      if (b === 0x03 || b === 0x1b || b === 0x1d) {
+      if (b === PROMPT_KEY || b === DETACH_KEY) {
+        // Ctrl-] Ctrl-] (or Ctrl-] Ctrl-\) sends that key itself to the session: vim's tag jump, Emacs's C-]
+        this.prompt = null;
+        this.io.output.write('\r\x1b[K');
+        this.send(Buffer.from([b]));
+        const rest = chunk.subarray(i + 1);
+        if (rest.length > 0) this.onInput(rest);
+        return;
+      }
+      if (b === 0x03 || b === 0x1b) {
         this.prompt = null;
         this.io.output.write(' (cancelled)\r\n');
         return;

@@ -323,6 +323,21 @@ describe('attach', () => {
     expect(t.screen('t0')).toMatch(new RegExp(`^trihub 3: host \\(pid ${pid}, elsewhere\\) \\*$`, 'm'));
   });
 
+  it('Ctrl-] Ctrl-] and Ctrl-] Ctrl-\\ send those keys themselves to the session', async () => {
+    const { t } = world();
+    t.type('t0', 'io -a lit');
+    await t.waitRaw('t0');
+    // with isig off, the session's terminal takes ^\\ as a character, not SIGQUIT
+    t.type('t0', 'stty -isig; echo ready; cat -v; stty isig');
+    await t.waitScreen('t0', /^ready\s*$/m);
+    t.bytes('t0', 0x1d, 0x1d);
+    t.bytes('t0', 0x1d, 0x1c);
+    t.keys('t0', 'Enter');
+    await t.waitScreen('t0', /^\^\]\^\\\s*$/m);
+    t.keys('t0', 'C-d');
+    expect(await t.run('t0', 'echo still-attached')).toBe('still-attached');
+  });
+
   it('io NAME from inside its own session is refused (IO_SESSION); a local shell is marked with its own trihub', async () => {
     const { env, t } = world();
     t.type('t0', 'io -a in');
