@@ -327,7 +327,7 @@ describe('attach', () => {
     const { t } = world();
     t.type('t0', 'io -a lit');
     await t.waitRaw('t0');
-    // with isig off, the session's terminal takes ^\\ as a character, not SIGQUIT
+    // with isig off, the session's terminal takes ^\ as a character, not SIGQUIT
     t.type('t0', 'stty -isig; echo ready; cat -v; stty isig');
     await t.waitScreen('t0', /^ready\s*$/m);
     t.bytes('t0', 0x1d, 0x1d);
