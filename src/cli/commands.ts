@@ -127,6 +127,11 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
     if (f.i || f.a || f.c !== undefined || f.d) throw new UsageError(`io: ${nameArg}: a remote server is attached to, not started; drop -a -i -c -d`);
     return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
   }
+  // a socket path (another user's shared session, /tmp/io-1000/chat): attached to, never started
+  if (nameArg?.includes('/')) {
+    if (f.i || f.a || f.c !== undefined || f.d) throw new UsageError(`io: ${nameArg}: a socket path is attached to, not started; drop -a -i -c -d`);
+    return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
+  }
   const name = nameArg ?? `iorc.${process.pid}`;
   const { ioDir, path } = sessionPath(name, f.share ?? false);
   if (f.i) {

@@ -18,15 +18,16 @@
 // create: it must not exist afterwards.
 
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { attach } from '../../src/client/connect.js';
-import { runIo, spawnIo } from '../helpers/bin.js';
+import { binPath, runIo, spawnIo } from '../helpers/bin.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope } from '../helpers/scope.js';
-import { framed, hubLine, rawConnect, rawCtl, RawReader, rawWrite, sessionPid, startIosrv, type IoServer } from '../helpers/server.js';
+import { exitOf, framed, hubLine, rawConnect, rawCtl, RawReader, rawWrite, sessionPid, startIosrv, type IoServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/until.js';
 
 const scope = useScope();
@@ -133,6 +134,19 @@ describe('files', () => {
     const srv = await startIosrv(scope, ['-d', '--share'], { dir });
     expect(modeOf(dir)).toBe(0o710);
     expect(modeOf(srv.sock)).toBe(0o660);
+  });
+
+  it.runIf(isRoot)('--share: another user of the group joins the chat with io PATH', async () => {
+    const srv = await startIosrv(scope, ['--share', '-c', 'cat']);
+    const out = await RawReader.open(scope, srv.sock, 1, { keep: true });
+    // uid nobody, in the owner's group; its own IO_DIR is not consulted for a path
+    const other = spawn(process.execPath, [binPath('io'), srv.sock], { uid: 65534, gid: process.getgid!(), env: { PATH: process.env['PATH'], HOME: '/' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    scope.defer(() => other.kill('SIGKILL'));
+    let stderr = '';
+    other.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    other.stdin!.end('hello from another user\n');
+    expect(await exitOf(other), stderr).toEqual({ code: 0, signal: null });
+    await waitFor(() => out.text.includes('hello from another user\n'), { what: () => `the line in the chat (${JSON.stringify(out.text)}; ${stderr})` });
   });
 
   it('--share on a 0700 directory opens it to the group for search only', async () => {
