@@ -54,7 +54,7 @@ Examples:
   io -c 'tail -f /var/log/syslog' logs ; io read logs 1
   io demo zap fast           attach with the backlog cleared, at full pace
   io -i -v rc.3              a server with a control console here (fear, h1v, shutup)
-  io ls | io ctl demo status | io kill demo`);
+  io ls                      the sessions; then io ctl demo status, io kill demo`);
 
 program
   .command('ls')

@@ -4,7 +4,7 @@
 // 1 otherwise. Anything else is a bug: `io: internal error: …`, exit 1, the
 // stack only with IO_DEBUG set.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { IoError, UsageError } from '../core/errors.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -26,12 +26,26 @@ export function fail(err: unknown): never {
  * (a full disk) is one line and exit 1, never a success.
  */
 export function watchStdout(): void {
-  const onError = (err: NodeJS.ErrnoException): void => {
-    if (err.code === 'EPIPE') process.exit(0);
-    process.stderr.write(`io: standard output: ${err.code ?? err.message}\n`);
-    process.exit(1);
-  };
-  process.stdout.on('error', onError);
+  process.stdout.on('error', stdoutFailed);
+}
+
+function stdoutFailed(err: NodeJS.ErrnoException): never {
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`io: standard output: ${err.code ?? err.message}\n`);
+  process.exit(1);
+}
+
+/** Write text to stdout now, by the same rule (--help and --version, printed as the process exits). */
+export function writeStdoutSync(text: string): void {
+  let rest = Buffer.from(text);
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(1, rest));
+    } catch (err) {
+      // a pipe Node made non-blocking, full for a moment: try again
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') stdoutFailed(err as NodeJS.ErrnoException);
+    }
+  }
 }
 
 /**

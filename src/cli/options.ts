@@ -4,6 +4,7 @@
 // UsageError naming the flag and the reason (exit 2).
 
 import { InvalidArgumentError, type Command } from './commander.js';
+import { writeStdoutSync } from './main.js';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_BUFFER_BYTES } from '../core/hub.js';
 import { DEFAULT_MAX_HUBS } from '../core/hubs.js';
@@ -124,6 +125,7 @@ export function usageOutput(cmd: Command): Command {
   return cmd
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .configureOutput({
+      writeOut: writeStdoutSync,
       writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `io: ${usageWords(text.slice(7))}` : text),
     });
 }

@@ -42,9 +42,16 @@ async function startWeb(): Promise<{ srv: IoServer; http: string; token: string 
   return { srv, http: `http://${addr[1]}/web/`, token: readFileSync(join(dir, 'web.token'), 'utf8').trim() };
 }
 
+/** Requests the page made that failed or were refused (a 404 shows in the browser's console). */
+const failedRequests = new WeakMap<Page, string[]>();
+
 async function openPage(url: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 900, height: 500 } });
   scope.defer(() => page.close());
+  const failed: string[] = [];
+  failedRequests.set(page, failed);
+  page.on('requestfailed', (r) => failed.push(`${r.url()}: ${r.failure()?.errorText ?? 'failed'}`));
+  page.on('response', (r) => void (r.status() >= 400 && failed.push(`${r.url()}: ${r.status()}`)));
   await page.goto(url);
   await page.waitForSelector('.xterm-rows');
   return page;
@@ -67,6 +74,7 @@ describe('web page', () => {
     await waitFor(async () => (await screenText(page)).includes('hi-42'), { what: 'the answer in the page', timeoutMs: 10_000 });
     await waitFor(() => seen.includes('hi-42'), { what: 'the answer at the other client' });
     expect(await page.locator('#ro').isVisible()).toBe(false);
+    expect(failedRequests.get(page)).toEqual([]);
     if (process.env['IO_SCREENSHOT']) await page.screenshot({ path: process.env['IO_SCREENSHOT'] });
   });
 

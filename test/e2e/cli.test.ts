@@ -229,11 +229,11 @@ describe('starting', () => {
 });
 
 describe('output that cannot be written', () => {
-  /** io with its stdout on /dev/full: its status and stderr. */
-  function runIntoFull(args: string[], env: NodeJS.ProcessEnv): { status: number | null; stderr: string } {
+  /** io (or another program) with its stdout on /dev/full: its status and stderr. */
+  function runIntoFull(args: string[], env: NodeJS.ProcessEnv, program: Program = 'io'): { status: number | null; stderr: string } {
     const full = openSync('/dev/full', 'w');
     try {
-      const r = spawnSync(process.execPath, [binPath('io'), ...args], { env, stdio: ['ignore', full, 'pipe'], timeout: 10_000 });
+      const r = spawnSync(process.execPath, [binPath(program), ...args], { env, stdio: ['ignore', full, 'pipe'], timeout: 10_000 });
       return { status: r.status, stderr: r.stderr.toString() };
     } finally {
       closeSync(full);
@@ -245,6 +245,11 @@ describe('output that cannot be written', () => {
     await start(env, 'dv');
     await runIo('io', ['write', 'dv', '0'], env, 'to be read\n'); // io read has a backlog to write
     expect(runIntoFull(args, env)).toEqual({ status: 1, stderr: 'io: standard output: ENOSPC\n' });
+  });
+
+  it.each<[Program, string]>([['io', '-h'], ['io', '--version'], ['iosrv', '--help'], ['ioshell', '-V']])('%s %s into a full disk: one line, exit 1', (program, flag) => {
+    const { env } = world();
+    expect(runIntoFull([flag], env, program)).toEqual({ status: 1, stderr: 'io: standard output: ENOSPC\n' });
   });
 
   it('io ls into a pipe whose reader has gone (io ls | true): exit 0, nothing said', async () => {
