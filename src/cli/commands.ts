@@ -127,11 +127,9 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
     if (f.i || f.a || f.c !== undefined || f.d) throw new UsageError(`io: ${nameArg}: a remote server is attached to, not started; drop -a -i -c -d`);
     return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
   }
-  // a socket path (another user's shared session, /tmp/io-1000/chat): attached to, never started
-  if (nameArg?.includes('/')) {
-    if (f.i || f.a || f.c !== undefined || f.d) throw new UsageError(`io: ${nameArg}: a socket path is attached to, not started; drop -a -i -c -d`);
-    return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
-  }
+  // A socket path (another user's shared session, /tmp/io-1000/chat) is attached to, never started;
+  // with a flag that starts a server, it is a session name, and a bad one.
+  if (nameArg?.includes('/') && !(f.i || f.a || f.c !== undefined || f.d)) return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
   const name = nameArg ?? `iorc.${process.pid}`;
   const { ioDir, path } = sessionPath(name, f.share ?? false);
   if (f.i) {
