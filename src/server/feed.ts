@@ -4,7 +4,8 @@
 // take part of a chunk: the rest waits here, the source is paused (a pty,
 // pipe or socket stops being read, so the kernel holds the writer), and on
 // the hub's 'room' the rest goes in and the source resumes. At most the chunk
-// in hand and what the source delivered before pause() took hold wait here.
+// in hand and what the source delivered before pause() took hold wait here;
+// a source that cannot pause (a NATS subscription) watches heldBytes itself.
 
 import type { Hub } from '../core/hub.js';
 
@@ -17,6 +18,7 @@ export class Feeder {
   private readonly hub: Hub;
   private readonly source: FeedSource;
   private queue: Buffer[] = [];
+  private queuedBytes = 0;
   private isPaused = false;
   private isFlushing = false;
   /** What to do once the queue is in: end the hub (the source ended) or just let go (an input left). */
@@ -32,6 +34,7 @@ export class Feeder {
   push(bytes: Buffer): void {
     if (bytes.length === 0) return;
     this.queue.push(bytes);
+    this.queuedBytes += bytes.length;
     if (this.queue.length === 1) this.flush();
   }
 
@@ -48,9 +51,15 @@ export class Feeder {
     this.whenDrained(done);
   }
 
+  /** Bytes the source gave that wait here for room. */
+  get heldBytes(): number {
+    return this.queuedBytes;
+  }
+
   /** Stop now and drop what waits (the input was killed). */
   close(): void {
     this.queue = [];
+    this.queuedBytes = 0;
     this.onDrained = null;
     this.offRoom?.();
     this.offRoom = null;
@@ -82,6 +91,7 @@ export class Feeder {
         const head = queue[0]!;
         const taken = this.hub.write(head);
         if (queue !== this.queue) return; // closed from inside the write (a reader's listener killed this input)
+        this.queuedBytes -= taken;
         if (taken === head.length) queue.shift();
         else if (taken > 0) queue[0] = head.subarray(taken);
         else break;

@@ -12,7 +12,10 @@
 // It never slows the session: its output always takes at once, and what NATS
 // cannot take (slow, or down) beyond NATS_QUEUE_MAX_BYTES unflushed is
 // dropped, counted, logged once a second and shown in status. The client
-// reconnects by itself. With --nats-write, `io.NAME.in.N` is fed into hub N.
+// reconnects by itself. With --nats-write, `io.NAME.in.N` is fed into hub N;
+// a subscription cannot be paused, so what waits for a hub that takes nothing
+// (a session that reads no input) stops at NATS_INPUT_MAX_BYTES, and the rest
+// is dropped, counted and logged once a second too.
 //
 // Not here: reading a stream as a client (client/nats.ts).
 
@@ -21,10 +24,13 @@ import { connect, credsAuthenticator, headers, type NatsConnection, type Subscri
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { IoError } from '../core/errors.js';
 import { natsAuth, natsStream, natsSubject, natsInSubject } from '../core/address.js';
+import type { Feeder } from './feed.js';
 import type { Server } from './server.js';
 
 /** Bytes queued and not yet stored by the stream: past this, new output is dropped and counted. */
 export const NATS_QUEUE_MAX_BYTES = 4 * 1024 * 1024;
+/** Bytes typed through NATS (--nats-write) that may wait for a hub with no room; past this they are dropped. */
+export const NATS_INPUT_MAX_BYTES = 1024 * 1024;
 /** The most one message carries: queued bytes of one hub are sent together up to this. */
 const MESSAGE_MAX_BYTES = 256 * 1024;
 /** How long to wait for the stream's ack before sending the same message again. */
@@ -65,6 +71,9 @@ export class NatsBridge {
   private state = 'connecting';
   private publishedBytes = 0;
   private droppedBytes = 0;
+  /** Bytes typed through NATS that a hub had no room for, and how many of them the log has said. */
+  private inputDroppedBytes = 0;
+  private inputDroppedLogged = 0;
   private droppedLogged = 0;
   private js: JetStreamClient | null = null;
   private readonly queue: Pending[] = [];
@@ -243,26 +252,31 @@ export class NatsBridge {
 
   /** --nats-write: io.NAME.in.N goes into hub N, as one input per hub. */
   private listenInputs(nc: NatsConnection): void {
-    const feeders = new Map<number, (b: Buffer) => void>();
+    const feeders = new Map<number, Feeder>();
     this.sub = nc.subscribe(natsInSubject(this.server.name, '*'));
     void (async () => {
       for await (const m of this.sub!) {
         const n = Number(m.subject.slice(m.subject.lastIndexOf('.') + 1));
         if (this.server.hubs.check(n)) continue;
-        let feed = feeders.get(n);
-        if (!feed) {
+        let feeder = feeders.get(n);
+        if (!feeder) {
           const got = this.server.openInput(n, 'nats', { pause: () => {}, resume: () => {} }, { onFree: () => feeders.delete(n), onKill: () => {} });
           if (got instanceof Error) continue;
-          feed = (b) => got.feeder.push(b);
-          feeders.set(n, feed);
+          feeder = got.feeder;
+          feeders.set(n, feeder);
           this.closers.push(() => got.endpoint.free());
         }
-        feed(Buffer.from(m.data));
+        if (feeder.heldBytes + m.data.length > NATS_INPUT_MAX_BYTES) this.inputDroppedBytes += m.data.length;
+        else feeder.push(Buffer.from(m.data));
       }
     })();
   }
 
   private logDrops(): void {
+    if (this.inputDroppedBytes !== this.inputDroppedLogged) {
+      this.server.log.event(`nats: dropped ${this.inputDroppedBytes - this.inputDroppedLogged} bytes typed through NATS in the last second: their hub takes nothing (${this.inputDroppedBytes} in all)`);
+      this.inputDroppedLogged = this.inputDroppedBytes;
+    }
     if (this.droppedBytes === this.droppedLogged) return;
     this.server.log.event(`nats: ${this.state}; could not publish ${this.droppedBytes - this.droppedLogged} bytes in the last second (${this.droppedBytes} in all)`);
     this.droppedLogged = this.droppedBytes;

@@ -310,6 +310,21 @@ describe('io read nats://HOST:PORT/NAME/N', () => {
     expect(subsOf('ro')).toEqual([]);
   });
 
+  it('--nats-write into a session that reads nothing: what waits is bounded, the rest is dropped and logged', async () => {
+    const nats = await startNats(scope);
+    const srv = await startIosrv(scope, ['--nats', nats.url, '--nats-write', '-c', 'sleep 30'], { name: 'deaf' });
+    await connected(srv);
+    const nc = await natsClient(scope, [nats]);
+    const piece = Buffer.alloc(64 * 1024, 'k');
+    const TOTAL = 4 * 1024 * 1024;
+    for (let sent = 0; sent < TOTAL; sent += piece.length) nc.publish('io.deaf.in.0', piece);
+    await nc.flush();
+    const logged = await waitFor(() => [...srv.stderr().matchAll(/nats: dropped \d+ bytes typed through NATS in the last second: their hub takes nothing \((\d+) in all\)/g)].at(-1), { what: () => `the drop in the log (${srv.stderr().slice(-300)})` });
+    // the ring (512k), the pipe (64k) and NATS_INPUT_MAX_BYTES (1 MiB) took the rest
+    expect(Number(logged[1])).toBeGreaterThan(TOTAL - 2 * 1024 * 1024);
+    expect(await rawCtl(srv.sock, 'status')).toMatch(/^trihub 0: session/m);
+  });
+
   it('takes user and password, or a token, from the URL, and shows them nowhere', async () => {
     const nats = await startNats(scope, { extra: 'authorization {\n  user: io\n  password: s3cret\n}' });
     const srv = await startIosrv(scope, ['--nats', `nats://io:s3cret@${nats.hostPort}`, '-c', 'echo through auth; sleep 30'], { name: 'auth' });
