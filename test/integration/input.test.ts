@@ -69,7 +69,13 @@ async function heldWriter(scope: Scope, sock: string, hub: number, totalBytes: n
       sent += chunk.length;
       if (!writer.write(chunk)) {
         stalled = true;
-        await new Promise((resolve) => writer.once('drain', resolve).once('close', resolve));
+        await new Promise<void>((resolve) => {
+          const go = (): void => {
+            writer.off('drain', go).off('close', go);
+            resolve();
+          };
+          writer.on('drain', go).on('close', go);
+        });
         stalled = false;
       }
     }
