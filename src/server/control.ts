@@ -46,7 +46,10 @@ function run(server: Server, cmd: CtlCommand, json: boolean, line: string): stri
     case 'eof': {
       const s = server.sessions.get(cmd.hub);
       if (!s) return `io: eof ${cmd.hub}: no session process reads hub ${cmd.hub}`;
-      s.proc.closeStdin();
+      // after what was written into the hub, and what its writers have given that waits for room
+      let held = 0;
+      for (const e of server.endpoints.all()) if (e.hub === cmd.hub && e.kind === 'in') held += e.heldBytes?.() ?? 0;
+      s.endInputAt((server.hubs.get(cmd.hub)?.bytesIn ?? 0) + held);
       return 'ok';
     }
     case 'signal': {

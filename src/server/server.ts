@@ -155,18 +155,27 @@ export class Server {
     const hub = this.hubs.open(n);
     const input = hub.addInput(owner);
     const feeder = new Feeder(hub, source);
+    let isFreed = false;
+    const remove = (): void => {
+      this.endpoints.delete(endpoint);
+      hub.removeInput(input);
+    };
     const endpoint = this.endpoints.add({
       hub: n,
       kind: 'in',
       owner,
+      heldBytes: () => feeder.heldBytes,
+      // Listed until what it gave is in: eof N counts those bytes as written.
       free: () => {
-        this.endpoints.delete(endpoint);
+        if (isFreed) return;
+        isFreed = true;
         o.onFree();
-        feeder.release(() => hub.removeInput(input));
+        feeder.release(remove);
       },
       kill: () => {
         feeder.close();
-        endpoint.free();
+        if (isFreed) remove();
+        else endpoint.free();
         o.onKill();
       },
     })!;

@@ -49,6 +49,9 @@ export class Session {
   /** Its endpoints in the server's registry, dropped when it exits. */
   endpoints: Endpoint[] = [];
   private readonly input: Pump;
+  /** eof N: the offset in hub N up to which the process gets its input, then end of file. */
+  private inputEndAt: number | null = null;
+  private readonly inputAt: () => number;
   /** The process's stdin pipe is full: the input pump waits for its 'drain'. */
   private isStdinFull = false;
 
@@ -63,10 +66,12 @@ export class Session {
 
     const inHub = hubs.open(spec.trihub);
     const out = inHub.addOutput(`session ${proc.pid}`, 'out', 'new', { holds: true });
+    this.inputAt = () => inHub.positionOf(out) ?? Infinity;
     this.input = new Pump(inHub, out, {
       queuedBytes: () => (this.isStdinFull ? Infinity : 0),
       data: (bytes) => {
         if (!proc.write(bytes)) this.isStdinFull = true;
+        this.checkInputEnd();
       },
       gap: () => {}, // none: an output that holds is never skipped ahead
       eof: () => proc.closeStdin(),
@@ -106,6 +111,22 @@ export class Session {
 
   get pid(): number {
     return this.proc.pid;
+  }
+
+  /**
+   * eof N: end of file on the process's stdin once it has been given every
+   * byte up to offset `at` of hub N (what was written before the eof, held
+   * writers' bytes included), in order, as closing a pipe's writing end does.
+   */
+  endInputAt(at: number): void {
+    this.inputEndAt = at;
+    this.checkInputEnd();
+  }
+
+  private checkInputEnd(): void {
+    if (this.inputEndAt === null || this.inputAt() < this.inputEndAt) return;
+    this.inputEndAt = null;
+    this.proc.closeStdin();
   }
 
   get hasPty(): boolean {

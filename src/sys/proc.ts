@@ -82,7 +82,11 @@ export function spawnPipes(command: Command): SessionProcess {
         fn(code, signal);
       }),
     write: (bytes) => (child.stdin.writable ? child.stdin.write(bytes) : true),
-    onDrain: (fn) => child.stdin.on('drain', fn),
+    // A stdin that broke (EPIPE: the process closed it) drains nothing more: its writer goes on, into nothing.
+    onDrain: (fn) => {
+      child.stdin.on('drain', fn);
+      child.stdin.once('close', fn);
+    },
     closeStdin: () => child.stdin.end(),
     pause: () => {
       child.stdout.pause();

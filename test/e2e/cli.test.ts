@@ -354,6 +354,16 @@ describe('io ctl', () => {
 });
 
 describe('io read and io write', () => {
+  it('eof 0 after io write: the session reads every line first (more than the ring), then end of file', { timeout: 30_000 }, async () => {
+    const { env } = world();
+    await start(env, 'cnt', 'n=0; while read l; do n=$((n+1)); done; echo $n');
+    const lines = Array.from({ length: 150_000 }, (_, i) => `${i + 1}\n`).join('');
+    expect(lines.length).toBeGreaterThan(512 * 1024); // and more than the pipe: some wait in a held writer
+    expect(await runIo('io', ['write', 'cnt', '0'], env, lines, 25_000)).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(await runIo('io', ['ctl', 'cnt', 'eof', '0'], env)).toEqual({ status: 0, stdout: 'ok\n', stderr: '' });
+    expect((await runIo('io', ['read', 'cnt', '1'], env, undefined, 25_000)).stdout).toBe('150000\n');
+  });
+
   it('round trip through io -c cat: hub 0 in, hub 1 out; each write closes only its input', async () => {
     const { env } = world();
     await start(env, 'rt');
