@@ -70,7 +70,7 @@ export function addServerFlags(cmd: Command): Command {
     .option('--max-frame <size>', 'largest frame accepted from a client', sizeArg, MAX_FRAME_BYTES)
     .option('--share', 'open the socket to your group (a chat room)')
     .option('--max-clients <n>', 'connections served at once; more are refused', intArg(1, 1_000_000), DEFAULT_MAX_CLIENTS)
-    .option('--stall-timeout <s>', 'paranoid: drop a reader that holds every writer this many seconds (0: never)', intArg(0, 86_400), DEFAULT_STALL_TIMEOUT_MS / 1000)
+    .option('--stall-timeout <s>', 'drop a reader that holds every writer this many seconds: paranoid, or a host shell that reads nothing (0: never)', intArg(0, 86_400), DEFAULT_STALL_TIMEOUT_MS / 1000)
     .option('--listen <host:port>', 'also serve over WebSocket, and the web page at /NAME/', listenArg)
     .option('--token-file <file>', 'more WebSocket tokens, one "ROLE TOKEN" a line (watch, write, control)')
     .option('--tls-cert <file>', 'serve wss:// with this certificate (PEM)')

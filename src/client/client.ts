@@ -92,6 +92,11 @@ export class Client {
     return writeDirect(this.socket, parts);
   }
 
+  /** Bytes written and not yet taken by the socket. */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
   /** fn on every drain of the connection after a write that returned false: set it once. */
   onDrain(fn: () => void): void {
     this.socket.on('drain', fn);

@@ -22,6 +22,8 @@ export interface Endpoint {
   fixed?: string;
   /** For a client's output: when its sink filled up and has not drained since. */
   stalledSince?: () => number | null;
+  /** For an output: writers wait for it in fast mode too (a host's shell's stdin). */
+  holds?: boolean;
   /** For an input: bytes its writer gave that wait for room in the hub. */
   heldBytes?: () => number;
   /** Let go of the hub (stop reading or writing it); the owner lives on. */

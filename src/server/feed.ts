@@ -1,7 +1,8 @@
 // feed.ts — one source writing into a hub, paused while the hub has no room.
 //
-// In fast mode every chunk is taken at once. In paranoid mode hub.write may
-// take part of a chunk: the rest waits here, the source is paused (a pty,
+// In fast mode a chunk is taken at once, unless the hub has an output that
+// holds (a session's stdin, core/hub.ts). Then, as in paranoid mode, hub.write
+// may take part of a chunk: the rest waits here, the source is paused (a pty,
 // pipe or socket stops being read, so the kernel holds the writer), and on
 // the hub's 'room' the rest goes in and the source resumes. At most the chunk
 // in hand and what the source delivered before pause() took hold wait here;

@@ -132,6 +132,7 @@ export class Server {
       kind,
       owner,
       stalledSince: () => pump.stalledSince,
+      holds: o.holds === true,
       free: () => {
         pump.close();
         this.endpoints.delete(endpoint);
@@ -288,19 +289,21 @@ export class Server {
   }
 
   /**
-   * Paranoid pacing waits for the slowest reader; a reader that stopped
-   * reading would hold every writer forever. One that has held a blocked hub
-   * for --stall-timeout is dropped, and the log says so.
+   * Paranoid pacing waits for the slowest reader, and fast pacing for a
+   * host's shell's stdin; a client that stopped reading would hold every
+   * writer forever. One that has held a blocked hub for --stall-timeout is
+   * dropped, and the log says so. (A session's own stdin is the server's.)
    */
   private dropStalled(): void {
     const now = Date.now();
     for (const e of this.endpoints.all()) {
       const since = e.stalledSince?.();
       const hub = this.hubs.get(e.hub);
-      if (!since || !hub || hub.pacing !== 'paranoid' || !hub.isBlocked || now - since < this.opts.stallTimeoutMs) continue;
+      // in fast mode only a client that holds writers (a host's shell's stdin) can stall them
+      if (!since || !hub || !hub.isBlocked || now - since < this.opts.stallTimeoutMs || (hub.pacing !== 'paranoid' && e.holds !== true)) continue;
       // the limit, not the time measured: the check comes up to a tenth of it late
       const limit = this.opts.stallTimeoutMs / 1000;
-      const why = `read nothing of hub ${e.hub} for ${limit} s while paranoid writers waited; dropped (--stall-timeout ${limit})`;
+      const why = `read nothing of hub ${e.hub} for ${limit} s while ${hub.pacing === 'paranoid' ? 'paranoid ' : ''}writers waited; dropped (--stall-timeout ${limit})`;
       this.log.event(`${e.owner}: ${why}`);
       e.kill(why);
     }

@@ -50,6 +50,8 @@ interface TrihubInfo {
 }
 
 const HIST_MAX = 1000;
+/** Keys a raw terminal may have queued for a session that does not read them before ioshell stops reading it. */
+const TYPED_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
 
 export class Shell {
   private readonly client: Client;
@@ -300,9 +302,15 @@ export class Shell {
     }
   }
 
-  /** Into the input hub; past the connection's mark, input waits for its drain (one listener, set in start). */
+  /**
+   * Into the input hub; past the connection's mark, input waits for its drain
+   * (one listener, set in start). A terminal in raw mode is read on up to
+   * TYPED_AHEAD_MAX_BYTES queued: while a session does not read a paste, its
+   * user can still detach (Ctrl-\) or reach the io: prompt (Ctrl-]).
+   */
   private send(bytes: Buffer): void {
     if (this.client.write(this.hubs.in, bytes) || this.isInputHeld) return;
+    if (this.isRawMode && this.client.queuedBytes < TYPED_AHEAD_MAX_BYTES) return;
     this.isInputHeld = true;
     this.io.input.pause();
   }

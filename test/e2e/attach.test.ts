@@ -16,6 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runIo, spawnIo } from '../helpers/bin.js';
+import { hubLine } from '../helpers/server.js';
 import { processesIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope } from '../helpers/scope.js';
 import { Term } from '../helpers/term.js';
@@ -321,6 +322,23 @@ describe('attach', () => {
     expect(await ctl(env, 'hr', 'status')).toMatch(new RegExp(`^trihub 3: host pid ${pid} `, 'm'));
     expect(await t.ask('t0', 'list')).toBe(`trihub 0: (shell) (pid ${/^trihub 0: session pid (\d+)/m.exec(await ctl(env, 'hr', 'status'))?.[1]}, pty)`);
     expect(t.screen('t0')).toMatch(new RegExp(`^trihub 3: host \\(pid ${pid}, elsewhere\\) \\*$`, 'm'));
+  });
+
+  it('a paste the session does not read waits, whole, and Ctrl-\\ still detaches meanwhile', { timeout: 30_000 }, async () => {
+    const { dir, env, t } = world();
+    t.type('t0', 'io -a held');
+    await t.waitRaw('t0');
+    t.type('t0', 'echo reads-nothing; sleep 600');
+    await t.waitScreen('t0', lineOf('reads-nothing'));
+    // 2 MiB of lines: more than the ring, the pty and the server's queues hold
+    const paste = join(dir, 'paste.txt');
+    writeFileSync(paste, Array.from({ length: 262_144 }, (_, i) => `${String(i).padStart(7, '0')}\n`).join(''));
+    t.tmux('load-buffer', paste);
+    t.tmux('paste-buffer', '-t', 'io:t0');
+    await waitFor(async () => / held 524288\/512k/.test(hubLine(await ctl(env, 'held', 'status'), 0)), { what: 'hub 0 full of the paste', timeoutMs: 15_000 });
+    t.detach('t0');
+    await t.waitScreen('t0', /io: detached from held/);
+    expect(await ctl(env, 'held', 'h0v')).toMatch(/ session \d+ .*lost 0$/m);
   });
 
   it('Ctrl-] Ctrl-] and Ctrl-] Ctrl-\\ send those keys themselves to the session', async () => {

@@ -28,7 +28,7 @@ import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope, type Scope } from '../helpers/scope.js';
 import { chunksOf, counterStream, exitOf, fdCount, framed, hubLine, type IoServer, isGone, procState, randomStream, rawConnect, rawCtl, RawReader, rawWrite, sessionPid, settledFdCount, sha256, startIosrv } from '../helpers/server.js';
 import { checkedReader } from '../helpers/checked.js';
-import { waitFor } from '../helpers/until.js';
+import { sleep, waitFor } from '../helpers/until.js';
 import { encodeFrameJoined, Frame, HEADER_BYTES } from '../../src/core/frame.js';
 
 const scope = useScope();
@@ -232,9 +232,25 @@ describe('readers that do not read', () => {
     await waitFor(async () => / outputs 1,/.test(hubLine(await rawCtl(srv.sock, 'status'), 1)), { what: 'io read on hub 1' });
     await rawWrite(srv.sock, 1, randomStream(2 * 1024 * 1024).chunks);
     expect(srv.stderr()).toMatch(/read nothing of hub 1 for 1 s while paranoid writers waited; dropped \(--stall-timeout 1\)/);
+    // longer than a closing connection is given (END_STALL_MS, 2 s): a dropped reader is given longer
+    await sleep(3000);
     reader.stdout!.resume();
     expect(await exited).toEqual({ code: 1, signal: null });
     expect(stderr).toBe('io: read nothing of hub 1 for 1 s while paranoid writers waited; dropped (--stall-timeout 1)\n');
+  });
+
+  it('fast --stall-timeout 1: a host whose shell reads nothing holds writers only that long, then is dropped', { timeout: 30_000 }, async () => {
+    const srv = await startIosrv(scope, ['-d', '--buffer', '64k', '--stall-timeout', '1']);
+    const host = await framed(scope, srv);
+    expect(await host.host(3, process.pid)).toBe('ok');
+    host.subscribe(3);
+    await waitFor(async () => / outputs 1,/.test(hubLine(await rawCtl(srv.sock, 'status'), 3)), { what: 'the host on hub 3' });
+    host.pause(); // its shell reads nothing
+    let sent = 0;
+    await rawWrite(srv.sock, 3, randomStream(2 * 1024 * 1024).chunks, { onSent: (n) => (sent += n) });
+    expect(sent).toBe(2 * 1024 * 1024);
+    expect(srv.stderr()).toMatch(/conn \d+: read nothing of hub 3 for 1 s while writers waited; dropped \(--stall-timeout 1\)/);
+    expect(hubLine(await rawCtl(srv.sock, 'status'), 3)).toMatch(/^hub 3: fast, /);
   });
 
   it('paranoid --stall-timeout 2: a framed reader dropped for stalling is told why', { timeout: 30_000 }, async () => {
