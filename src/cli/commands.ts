@@ -129,7 +129,11 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
   }
   // A socket path (another user's shared session, /tmp/io-1000/chat) is attached to, never started;
   // with a flag that starts a server, it is a session name, and a bad one.
-  if (nameArg?.includes('/') && !(f.i || f.a || f.c !== undefined || f.d)) return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
+  if (nameArg?.includes('/') && !(f.i || f.a || f.c !== undefined || f.d)) {
+    const given = program.options.filter((o) => program.getOptionValueSource(o.attributeName()) === 'cli' && !['token', 'insecure'].includes(o.attributeName()));
+    if (given.length > 0) throw new UsageError(`io: ${nameArg}: a socket path is attached to, not started: ${given.map((o) => o.long ?? o.short).join(' ')} would not apply`);
+    return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
+  }
   const name = nameArg ?? `iorc.${process.pid}`;
   const { ioDir, path } = sessionPath(name, f.share ?? false);
   if (f.i) {
