@@ -182,7 +182,7 @@ export class NatsBridge {
       },
       // Not empty: a JetStream consumer takes an empty message with headers for a control message.
       eof: () => this.publish(subject, EOF_PAYLOAD, offset, true),
-    }, { onFree: () => {}, onKill: () => {} });
+    }, { isMirror: true, onFree: () => {}, onKill: () => {} });
     if (got instanceof Error) throw got;
     this.closers.push(() => got.endpoint.free());
   }

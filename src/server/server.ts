@@ -108,11 +108,12 @@ export class Server {
   }
 
   /** A new output of hub N, pumped into sink; registered as endpoint HNoutM. */
-  openOutput(n: number, owner: string, sink: PumpSink, o: { fromNew?: boolean; kind?: 'out' | 'err'; holds?: boolean; onFree: () => void; onKill: (why?: string) => void }): { pump: Pump; endpoint: Endpoint } | CtlError {
+  openOutput(n: number, owner: string, sink: PumpSink, o: { fromNew?: boolean; kind?: 'out' | 'err'; holds?: boolean; isMirror?: boolean; onFree: () => void; onKill: (why?: string) => void }): { pump: Pump; endpoint: Endpoint } | CtlError {
     const bad = this.hubs.check(n);
     if (bad) return bad;
     const hub = this.hubs.open(n);
-    this.lifetime.readerCame(n);
+    // the NATS bridge is no reader a short session's output waits for
+    if (!o.isMirror) this.lifetime.readerCame(n);
     const kind = o.kind ?? 'out';
     const fromNew = o.fromNew || this.hubs.isTrunc;
     const out = hub.addOutput(owner, kind, fromNew ? 'new' : 'backlog', { holds: o.holds === true });
