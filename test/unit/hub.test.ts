@@ -117,6 +117,24 @@ describe('Hub', () => {
     expect(hub.write(bytes('hijklm'))).toBe(6);
   });
 
+  it('with an output that holds: going paranoid and back keeps the writer waiting for it; clear() lets it go; a leaving non-holder frees nothing', () => {
+    const hub = new Hub(0, { bufferBytes: 4, pacing: 'fast' });
+    const stdin = hub.addOutput('session', 'out', 'new', { holds: true });
+    const other = hub.addOutput('other');
+    let rooms = 0;
+    hub.onRoom(() => rooms++);
+    expect(hub.write(bytes('abcdef'))).toBe(4);
+    hub.pacing = 'paranoid';
+    hub.pacing = 'fast';
+    expect(rooms).toBe(0); // the holder has taken nothing: still no room
+    hub.removeOutput(other);
+    expect(rooms).toBe(0);
+    hub.clear();
+    expect(rooms).toBe(1);
+    expect(hub.write(bytes('gh'))).toBe(2);
+    expect(takeText(hub, stdin)).toEqual(got('gh'));
+  });
+
   it('a hidden output (the server\'s own) is neither counted nor listed', () => {
     const hub = new Hub(1, { bufferBytes: 4, pacing: 'paranoid' });
     const modes = hub.addOutput('modes', 'out', 'new', { hidden: true });
