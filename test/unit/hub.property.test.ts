@@ -12,6 +12,8 @@
 //     removed, in order and unaltered;
 //   - paranoid from the start: nothing is ever lost, no reader ever falls
 //     behind the ring, and write() takes exactly the room;
+//   - a reader that holds (a session's stdin) never loses a byte in fast
+//     mode either: write() takes exactly the room the holders have freed;
 //   - every end of stream a reader joined before reaches it once, in place,
 //     even when the ring lapped it there; clear() drops what a reader has
 //     not taken, ends of earlier runs included;
@@ -29,7 +31,7 @@ import type { OutputId, Pacing } from '../../src/core/hub.js';
 type Op =
   | { t: 'write'; len: number }
   | { t: 'take'; r: number; max: number; copy: boolean }
-  | { t: 'join'; fromNew: boolean }
+  | { t: 'join'; fromNew: boolean; holds: boolean }
   | { t: 'leave'; r: number }
   | { t: 'pacing'; mode: Pacing }
   | { t: 'clear' }
@@ -49,6 +51,8 @@ interface Reader {
   cleared: Range[];
   lostTotal: number;
   isLive: boolean;
+  /** Writers wait for it in fast mode too. */
+  holds: boolean;
 }
 
 const byteAt = (k: number): number => {
@@ -113,8 +117,9 @@ class Sim {
     return live[i % Math.max(1, live.length)];
   }
 
+  /** The room writes may take: what every reader (paranoid) or every holding reader (fast) has freed. */
   room(): number {
-    const live = this.live();
+    const live = this.live().filter((r) => this.mode === 'paranoid' || r.holds);
     if (live.length === 0) return Infinity;
     const slowest = Math.min(...live.map((r) => r.cursor));
     return this.cap - (this.end - Math.max(slowest, this.start));
@@ -124,7 +129,7 @@ class Sim {
     switch (op.t) {
       case 'write': return this.write(op.len);
       case 'take': return this.take(op.r, op.max, op.copy);
-      case 'join': return this.join(op.fromNew);
+      case 'join': return this.join(op.fromNew, op.holds);
       case 'leave': return this.leave(op.r);
       case 'pacing': return this.pace(op.mode);
       case 'clear': return this.clear();
@@ -136,12 +141,12 @@ class Sim {
   write(len: number): void {
     const data = Buffer.alloc(len);
     for (let i = 0; i < len; i++) data[i] = byteAt(this.end + i);
-    const want = len === 0 ? 0 : this.mode === 'paranoid' ? Math.min(len, this.room()) : len;
+    const want = len === 0 ? 0 : Math.min(len, this.room());
     const n = this.hub.write(data);
     same(n, want, `write(${len}) took`);
     if (n < len) {
       this.isWaiting = true;
-      note('short paranoid write');
+      note(this.mode === 'paranoid' ? 'short paranoid write' : 'short held write');
     }
     if (n > 0) {
       this.isEnded = false;
@@ -204,12 +209,12 @@ class Sim {
     }
   }
 
-  join(fromNew: boolean): void {
-    const id = this.hub.addOutput(`r${this.readers.length}`, 'out', fromNew ? 'new' : 'backlog');
+  join(fromNew: boolean, holds: boolean): void {
+    const id = this.hub.addOutput(`r${this.readers.length}`, 'out', fromNew ? 'new' : 'backlog', { holds });
     const at = fromNew ? this.end : this.start;
     this.readers.push({
       id, joinedAt: at, cursor: at, pending: this.isEnded ? [this.end] : [],
-      received: [], lost: [], cleared: [], lostTotal: 0, isLive: true,
+      received: [], lost: [], cleared: [], lostTotal: 0, isLive: true, holds,
     });
   }
 
@@ -254,7 +259,7 @@ class Sim {
 
   /** What must hold after every step. */
   invariants(): void {
-    if (this.isWaiting && (this.mode === 'fast' || this.room() > 0)) {
+    if (this.isWaiting && this.room() > 0) {
       this.isWaiting = false;
       this.wantRooms++;
       note('room');
@@ -328,11 +333,14 @@ const capArb = fc.integer({ min: 1, max: 64 });
 const maxArb = fc.oneof(fc.integer({ min: 0, max: 80 }), fc.constant(Infinity));
 const lenArb = fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 200 }));
 
-function opsArb(withPacing: boolean): fc.Arbitrary<Op[]> {
+/** Schedules; withHolds: a joining reader holds one time in three (else never). */
+function opsArb(withPacing: boolean, withHolds = false): fc.Arbitrary<Op[]> {
+  const holdsArb = withHolds ? fc.integer({ min: 0, max: 2 }).map((n) => n === 0) : fc.constant(false);
+  const joinArb = fc.tuple(fc.boolean(), holdsArb).map(([fromNew, holds]): Op => ({ t: 'join', fromNew, holds }));
   const arbs: fc.WeightedArbitrary<Op>[] = [
     { weight: 6, arbitrary: lenArb.map((len): Op => ({ t: 'write', len })) },
     { weight: 6, arbitrary: fc.record({ r: fc.nat(7), max: maxArb, copy: fc.boolean() }).map((x): Op => ({ t: 'take', ...x })) },
-    { weight: 2, arbitrary: fc.boolean().map((fromNew): Op => ({ t: 'join', fromNew })) },
+    { weight: 2, arbitrary: joinArb },
     { weight: 1, arbitrary: fc.nat(7).map((r): Op => ({ t: 'leave', r })) },
     { weight: 1, arbitrary: fc.constant<Op>({ t: 'clear' }) },
     { weight: 1, arbitrary: fc.constant<Op>({ t: 'end' }) },
@@ -340,8 +348,8 @@ function opsArb(withPacing: boolean): fc.Arbitrary<Op[]> {
   ];
   if (withPacing) arbs.push({ weight: 1, arbitrary: fc.constantFrom<Pacing>('fast', 'paranoid').map((mode): Op => ({ t: 'pacing', mode })) });
   // Most schedules start with a reader or two, so there is someone to lap.
-  return fc.tuple(fc.array(fc.boolean(), { maxLength: 3 }), fc.array(fc.oneof(...arbs), { maxLength: 100, size: 'max' }))
-    .map(([joins, rest]) => [...joins.map((fromNew): Op => ({ t: 'join', fromNew })), ...rest]);
+  return fc.tuple(fc.array(joinArb, { maxLength: 3 }), fc.array(fc.oneof(...arbs), { maxLength: 100, size: 'max' }))
+    .map(([joins, rest]) => [...joins, ...rest]);
 }
 
 const runs = Number(process.env['IO_FUZZ_RUNS']);
@@ -371,6 +379,16 @@ describe('Hub against a model', () => {
     );
   }, timeoutMs);
 
+  it('fast with readers that hold (a session\'s stdin): they lose nothing, writes take exactly their room; the others are skipped as ever', () => {
+    fc.assert(
+      fc.property(capArb, opsArb(true, true), (cap, ops) => {
+        const sim = run(cap, 'fast', ops);
+        for (const r of sim.readers) if (r.holds) check(r.lost.length === 0, `holding reader ${r.id} lost bytes`);
+      }),
+      params,
+    );
+  }, timeoutMs);
+
   it('pacing switched at random: the model holds through every switch', () => {
     fc.assert(
       fc.property(capArb, fc.constantFrom<Pacing>('fast', 'paranoid'), opsArb(true), (cap, mode, ops) => {
@@ -381,7 +399,7 @@ describe('Hub against a model', () => {
   }, timeoutMs);
 
   it.skipIf(params.numRuns !== undefined && params.numRuns < 100)('the schedules above reached every case', () => {
-    const cases = ['short paranoid write', 'room', 'lapped', 'lapped across an end', 'take across the wrap', 'eof', 'clear dropped unread bytes'];
+    const cases = ['short paranoid write', 'short held write', 'room', 'lapped', 'lapped across an end', 'take across the wrap', 'eof', 'clear dropped unread bytes'];
     for (const what of cases) check((reached.get(what) ?? 0) > 0, `no schedule reached: ${what}`);
   });
 });
