@@ -187,6 +187,8 @@ export class Conn implements Client {
     });
     if (got instanceof Error) return this.refuseHub(hub, `read hub ${hub}`, got);
     this.subs.set(hub, got);
+    // coming (back) to a trihub's screen, with a size said for it: attaching, it takes the window
+    if (hub % 3 === 1 && this.sizes.has(hub - 1)) this.server.sizes.resizedBy(this, hub - 1, true);
   }
 
   private onInputData(hub: number, bytes: Buffer): void {

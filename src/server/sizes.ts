@@ -19,7 +19,7 @@ export class WindowSizes {
     this.server = server;
   }
 
-  /** conn said its size for trihub N; isFirst: the first time, as it attaches. */
+  /** conn said its size for trihub N; isFirst: as it attaches (its first size, or its subscribe to N+1 after one). */
   resizedBy(conn: Conn, trihub: number, isFirst: boolean): void {
     const sizer = this.sizers.get(trihub);
     if (!sizer || (isFirst && conn.role !== 'watch')) this.sizers.set(trihub, conn);

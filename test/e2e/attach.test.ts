@@ -441,5 +441,11 @@ describe('attach', () => {
     t.resize(small, 70, 22);
     await waitFor(async () => /pty 70x22,/.test(await ctl(env, 'sz', 'status')), { what: 'the session at 70x22' });
     expect(await sizeSeen(small, 'd')).toBe('22 70');
+    // coming back to trihub 0 from another is attaching again: the window is the newcomer's
+    expect(await sizeSeen('t0', 'e')).toBe('30 100');
+    t.prompt(small, 'remote 3');
+    await waitFor(async () => /^trihub 3: session/m.test(await ctl(env, 'sz', 'status')), { what: 'the shell on trihub 3' });
+    t.prompt(small, 'attach 0');
+    await waitFor(async () => /^trihub 0: session pid \d+, pty 70x22,/m.test(await ctl(env, 'sz', 'status')), { what: 'trihub 0 at 70x22 again' });
   });
 });
