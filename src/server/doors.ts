@@ -4,8 +4,9 @@
 // one refused), the WebSocket listener with its tokens (--listen), and the
 // admission of each new connection: refused with one line past --max-clients
 // or when file descriptors run short. It counts connections until they close,
-// and at quit closes the doors, removes the socket and the token file, and
-// waits for the Unix sockets still flushing to their readers.
+// and at quit closes the doors (new connections only), removes the socket and
+// the token file, and lets quit wait for the connections still flushing to
+// their readers, Unix socket or WebSocket, before it closes what is left.
 //
 // Not here: what a connection does once in (unix.ts, conn.ts, raw.ts), the
 // WebSocket protocol and the page (websocket.ts).
@@ -36,8 +37,8 @@ export class Doors {
   tls = false;
   private readonly server: Server;
   private listener: net.Server | null = null;
-  /** Every accepted Unix socket until it closes: quit waits for them to flush. */
-  private readonly sockets = new Set<net.Socket>();
+  /** Every accepted connection (Unix socket, WebSocket) until it closes: quit waits for them to flush. */
+  private readonly sockets = new Set<Duplex>();
   private ws: WsListener | null = null;
   /** Connections open now, greeted or not, Unix socket or WebSocket: what --max-clients counts. */
   private openConnections = 0;
@@ -74,6 +75,7 @@ export class Doors {
       this.tls = this.ws.isTls;
     } catch (err) {
       this.close();
+      this.finish();
       throw err;
     }
     this.server.log.event(`listening on ${this.tls ? 'wss' : 'ws'}://${this.wsAddress}/${name}/ (token in ${opts.ioDir}/${name}.token)`);
@@ -81,9 +83,14 @@ export class Doors {
 
   /** A new Unix-socket connection: refused with one line past --max-clients. */
   private accept(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    this.track(socket);
     if (this.admit(socket)) acceptStream(this.server, socket, 'unix', 'control');
+  }
+
+  /** A connection quit waits for, until it closes. */
+  track(stream: Duplex): void {
+    this.sockets.add(stream);
+    stream.once('close', () => this.sockets.delete(stream));
   }
 
   /**
@@ -110,10 +117,10 @@ export class Doors {
     return true;
   }
 
-  /** Let nobody else in: stop listening, remove the socket and the token file. */
+  /** Let nobody else in: stop listening, remove the socket and the token file. Who is here stays. */
   close(): void {
     this.listener?.close();
-    this.ws?.close();
+    this.ws?.stopListening();
     this.tokens?.remove();
     if (!this.socketFile) return;
     try {
@@ -129,8 +136,13 @@ export class Doors {
     for (const s of this.sockets) if (!s.writableEnded) s.destroy();
   }
 
-  /** Every accepted Unix socket has closed. */
+  /** Every accepted connection has closed. */
   get isEmpty(): boolean {
     return this.sockets.size === 0;
+  }
+
+  /** Close what is left at once (the WebSockets that did not finish closing). */
+  finish(): void {
+    this.ws?.close();
   }
 }

@@ -344,6 +344,7 @@ export class Server {
     // stops moving, so this ends; DRAIN_MAX_MS bounds a reader that crawls.
     this.doors.dropUngreeted();
     await waitUntil(() => this.doors.isEmpty, DRAIN_MAX_MS);
+    this.doors.finish();
     this.log.event('stopped');
     this.resolveDone();
   }

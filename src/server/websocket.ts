@@ -94,6 +94,12 @@ export class WsListener {
     });
   }
 
+  /** Take no new connection; those here go on (quit tells them why, then closes them). */
+  stopListening(): void {
+    this.http.close();
+  }
+
+  /** Close what is left at once. */
   close(): void {
     for (const ws of this.wss.clients) ws.terminate();
     this.http.close();
@@ -184,6 +190,7 @@ export class WsListener {
     const peer = `ws ${this.peerOf(req)} ${role}`;
     const stream = createWebSocketStream(ws);
     if (!this.server.doors.admit(stream)) return;
+    this.server.doors.track(stream);
     if (raw === null) return acceptStream(this.server, stream, peer, role);
     const id = this.server.newClientId();
     this.server.log.debug(`conn ${id} (${peer}): raw ${raw.kind} ${raw.hub}`);

@@ -16,7 +16,7 @@ import WebSocket from 'ws';
 import { attach } from '../../src/client/connect.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope, type Scope } from '../helpers/scope.js';
-import { RawReader, framed, isGone, rawCtl, startIosrv, type IoServer } from '../helpers/server.js';
+import { RawReader, exitOf, framed, hubLine, isGone, rawCtl, startIosrv, type IoServer } from '../helpers/server.js';
 import { spawnIo } from '../helpers/bin.js';
 import { waitFor } from '../helpers/until.js';
 
@@ -145,6 +145,18 @@ describe('websocket listener', () => {
     await rawCtl(srv.sock, 'quit');
     await srv.exited;
     await waitFor(() => isGone(shellPid), { what: `the host's shell ${shellPid} to end` });
+  });
+
+  it('a quit over ws is a quit, not a lost connection: io read exits 0', async () => {
+    const { srv, base, token } = await startWs(scope);
+    const reader = spawnIo(scope, 'io', ['read', `${base}`, '1', '--new'], envIn(srv.dir, { IO_TOKEN: token }));
+    let stderr = '';
+    reader.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = exitOf(reader);
+    await waitFor(async () => / outputs [1-9]/.test(hubLine(await rawCtl(srv.sock, 'status'), 1)), { what: 'the reader over ws' });
+    await rawCtl(srv.sock, 'quit');
+    expect(await exited, stderr).toEqual({ code: 0, signal: null });
+    expect(stderr).toBe('');
   });
 
   it('serves the page and its scripts without a token, and nothing else', async () => {
