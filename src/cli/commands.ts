@@ -149,14 +149,16 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
   if (f.v && f.l === undefined) f.l = true;
   const logFile = f.l === true ? join(ioDir, `${name}.log`) : typeof f.l === 'string' ? f.l : null;
   let ws = '';
+  let isRaced = false;
   try {
     ws = await startInBackground(name, serverArgs(f), logFile);
   } catch (err) {
-    // Another io started this name a moment before us: attach to that one.
-    if (!(err instanceof IoError && err.code === 'IO_ERR_RUNNING' && f.a)) throw err;
+    // Another io started this name a moment before us: attach to that one, as to any live name.
+    if (!(err instanceof IoError && err.code === 'IO_ERR_RUNNING')) throw err;
+    isRaced = true;
   }
   if (ws) process.stderr.write(`io: ${name} listens on ${ws} (page: ${ws.replace(/^ws/, 'http')}/#token=${readFileSync(join(ioDir, `${name}.token`), 'utf8').trim()})\n`);
-  if (f.a) return attachShell(attach(name, attachOpts()), name, startWords, f.token);
+  if (f.a || isRaced) return attachShell(attach(name, attachOpts()), name, startWords, f.token);
   process.stderr.write(`io: ${name} started (attach: io ${name})\n`);
 }
 

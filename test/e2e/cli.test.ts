@@ -163,6 +163,16 @@ describe('starting', () => {
     expect(Date.now() - before).toBeGreaterThan(3000); // FIRST_CLIENT_WAIT_MS is 5 s from its start
   });
 
+  it('three io NAME at the same moment: one server; the others attach to it, and all exit 0', { timeout: 20_000 }, async () => {
+    const { dir, env } = world();
+    const runs = await Promise.all([0, 1, 2].map(() => runIo('io', ['-c', 'cat', 'race'], env, '')));
+    expect(runs.map((r) => r.status)).toEqual([0, 0, 0]);
+    expect(runs.filter((r) => r.stderr === 'io: race started (attach: io race)\n')).toHaveLength(1);
+    for (const r of runs) expect(r.stderr).not.toMatch(/already running/);
+    expect((await runIo('io', ['ls'], env)).stdout.split('\n').filter((l) => l.startsWith('race\t'))).toHaveLength(1);
+    expect(existsSync(join(dir, 'race'))).toBe(true);
+  });
+
   it('io -i on a live name: exit 2, it is already running', async () => {
     const { env } = world();
     await start(env, 'busy');
