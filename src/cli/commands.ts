@@ -22,7 +22,7 @@ import { listSessions } from '../client/list.js';
 import { UsageError, IoError } from '../core/errors.js';
 import { checkIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { writeDirect } from '../sys/direct.js';
-import { dialSocket, probeSocket } from '../sys/socket.js';
+import { dialSocket, probeSocket, removeStale } from '../sys/socket.js';
 import { attachShell, checkWords, sessionPath } from './attach.js';
 import { readyLine, startInBackground } from './daemon.js';
 import { VERSION, exitAfterStdout, watchStdout } from './main.js';
@@ -332,6 +332,7 @@ async function kill(name: string): Promise<void> {
   checkIoDir(resolveIoDir());
   const path = socketPath(resolveIoDir(), name);
   const probe = await probeSocket(path, name);
+  if (probe.state === 'stale') removeStale(path);
   if (probe.state !== 'live') throw new IoError('IO_ERR_NO_SERVER', `io: ${name}: no such session${probe.state === 'stale' ? ' (a stale socket; removed)' : ''}`);
   const client = await attach(name);
   const closed = new Promise<void>((resolve) => client.on({ close: () => resolve() }));

@@ -3,9 +3,9 @@
 // Each socket is probed: a live server is asked its status; a stale socket
 // (nobody listening) is removed and reported as such.
 
-import { readdirSync, lstatSync, unlinkSync } from 'node:fs';
+import { readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { probeSocket } from '../sys/socket.js';
+import { probeSocket, removeStale } from '../sys/socket.js';
 import { checkIoDir } from '../sys/iodir.js';
 import { attach } from './connect.js';
 
@@ -33,7 +33,7 @@ export async function listSessions(ioDir: string): Promise<SessionInfo[]> {
     if (!lstatSync(path).isSocket()) continue;
     const probe = await probeSocket(path, name);
     if (probe.state === 'stale') {
-      unlinkSync(path);
+      removeStale(path);
       out.push({ name, state: 'stale' });
     } else if (probe.state === 'live') {
       out.push(await statusOf(name, path));
