@@ -33,6 +33,12 @@ export interface ShellOptions {
   inside?: string;
 }
 
+/** What the shell reads of the server's status (ctl status, JSON). */
+interface Status {
+  sessions: { trihub: number; pid: number; pty: boolean; cmd: string }[];
+  hosts: { trihub: number; pid: number; pty?: boolean }[];
+}
+
 /** What ended the shell: a message to print (or null), and the exit status. */
 export interface ShellEnd {
   message: string | null;
@@ -63,6 +69,8 @@ export class Shell {
   private isRawMode = false;
   /** Input is paused until the connection drains (the server is not taking it as fast as it comes). */
   private isInputHeld = false;
+  /** A watch client has been told, once, that its keys go nowhere. */
+  private isToldReadOnly = false;
   /** A trihub has been entered: the terminal shows a session. */
   private hasEntered = false;
   /** The server's word that it is quitting, said when this client leaves. */
@@ -151,9 +159,18 @@ export class Shell {
     return ended ? { trihub, pty: ended.pty, cmd: ended.cmd, ended: ended.signal ? `signal ${ended.signal}` : `status ${ended.code}` } : null;
   }
 
-  private async info(trihub: number): Promise<TrihubInfo | null> {
+  /** The server's status, or null (said) when this client may not ask: a watch or write token. */
+  private async statusOf(): Promise<Status | null> {
     const reply = await this.client.ctl('status', { json: true });
-    const s = JSON.parse(reply) as { sessions: { trihub: number; pty: boolean; cmd: string }[]; hosts: { trihub: number; pty?: boolean }[] };
+    if (!reply.startsWith('io:')) return JSON.parse(reply) as Status;
+    this.say(reply);
+    return null;
+  }
+
+  private async info(trihub: number): Promise<TrihubInfo | null> {
+    // a client that may not ask knows what the hello named
+    const s = this.client.hello.role === 'control' ? await this.statusOf() : null;
+    if (!s) return this.greeted(trihub);
     const session = s.sessions.find((x) => x.trihub === trihub);
     if (session) return { trihub, pty: session.pty, cmd: session.cmd };
     const host = s.hosts.find((x) => x.trihub === trihub);
@@ -309,6 +326,12 @@ export class Shell {
    * user can still detach (Ctrl-\) or reach the io: prompt (Ctrl-]).
    */
   private send(bytes: Buffer): void {
+    if (this.client.hello.role === 'watch') {
+      // the server would refuse every key, each with a line over the screen watched: said once, here
+      if (!this.isToldReadOnly) this.say(`io: ${this.client.name}: read-only (a watch token): keys are not sent; Ctrl-\\ detaches`);
+      this.isToldReadOnly = true;
+      return;
+    }
     if (this.client.write(this.hubs.in, bytes) || this.isInputHeld) return;
     if (this.isRawMode && this.client.queuedBytes < TYPED_AHEAD_MAX_BYTES) return;
     this.isInputHeld = true;
@@ -367,7 +390,8 @@ export class Shell {
       case 'status':
         return this.say(`io: ${c.name}: server pid ${c.hello.pid}, trihub ${this.trihub} (hubs ${this.hubs.in} ${this.hubs.out} ${this.hubs.err}), ${this.isRawMode ? 'raw (Ctrl-\\ detaches, Ctrl-] prompts)' : 'lines'}`);
       case 'list': {
-        const s = JSON.parse(await c.ctl('status', { json: true })) as { pacing: string; sessions: { trihub: number; pid: number; pty: boolean; cmd: string }[]; hosts: { trihub: number; pid: number }[] };
+        const s = await this.statusOf();
+        if (!s) return;
         const lines = s.sessions.map((x) => `trihub ${x.trihub}: ${x.cmd} (pid ${x.pid}, ${x.pty ? 'pty' : 'pipes'})${x.trihub === this.trihub ? ' *' : ''}`);
         for (const h of s.hosts) lines.push(`trihub ${h.trihub}: host (pid ${h.pid}, elsewhere)${h.trihub === this.trihub ? ' *' : ''}`);
         return this.say(lines.join('\n') || 'io: no sessions');

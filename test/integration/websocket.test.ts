@@ -17,7 +17,7 @@ import { attach } from '../../src/client/connect.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope, type Scope } from '../helpers/scope.js';
 import { RawReader, exitOf, framed, hubLine, isGone, rawCtl, startIosrv, type IoServer } from '../helpers/server.js';
-import { spawnIo } from '../helpers/bin.js';
+import { runIo, spawnIo } from '../helpers/bin.js';
 import { waitFor } from '../helpers/until.js';
 
 const scope = useScope();
@@ -145,6 +145,16 @@ describe('websocket listener', () => {
     await rawCtl(srv.sock, 'quit');
     await srv.exited;
     await waitFor(() => isGone(shellPid), { what: `the host's shell ${shellPid} to end` });
+  });
+
+  it('io ws://… with a watch token: list is refused in one line, and typing is said once to go nowhere', async () => {
+    const { srv, base } = await startWs(scope);
+    const r = await runIo('io', [base, '--token', WATCH], envIn(srv.dir), 'list\nhello\nmore\n');
+    expect(r.status).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines.filter((l) => l === 'io: ctl: not allowed for a watch client')).toHaveLength(1);
+    expect(lines.filter((l) => l === `io: ${base}: read-only (a watch token): keys are not sent; Ctrl-\\ detaches`)).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/JSON|write to hub 0/);
   });
 
   it('a quit over ws is a quit, not a lost connection: io read exits 0', async () => {
