@@ -13,13 +13,10 @@ import { SLOW_PACE_MS, START_WORDS, type StartWord } from '../core/words.js';
 import { checkName, ensureIoDir, isName, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { dialSocket } from '../sys/socket.js';
 
-/** What commands.ts gives a subcommand of its own. */
-const SUBCOMMANDS = ['ls', 'read', 'write', 'ctl', 'kill', 'host'];
-
 /** `io NAME [words]`: no flag, no subcommand, a plain session name (no URL). */
 export function isPlainAttach(args: string[]): boolean {
   const [name] = args;
-  return name !== undefined && !SUBCOMMANDS.includes(name) && isName(name) && args.every((a) => !a.startsWith('-'));
+  return name !== undefined && isName(name) && args.every((a) => !a.startsWith('-'));
 }
 
 /** The client words of `io NAME [words]`, refused as a usage error when unknown or at odds. */

@@ -31,10 +31,13 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   // the console's prompt, while one is on the screen
   let shown: { prompt(preserveCursor?: boolean): void } | null = null;
   const stderr = streamSink(process.stderr);
+  // once quitting, the log's last lines stand alone: no prompt is drawn under them
+  let isQuitting = (): boolean => false;
   const consoleSink = {
     write: (line: string): void => {
       if (shown) process.stdout.write('\r\x1b[K');
       stderr.write(line);
+      if (isQuitting()) shown = null;
       shown?.prompt(true);
     },
   };
@@ -68,6 +71,8 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
     ready((err as Error).message);
     throw err;
   }
+  const started = server;
+  isQuitting = () => started.isQuitting;
   const { wsAddress, tls } = server.doors;
   ready(wsAddress ? `ready ${tls ? 'wss' : 'ws'}://${wsAddress}/${name}` : 'ready');
   if (mode.readyFd !== undefined) closeSync(mode.readyFd);

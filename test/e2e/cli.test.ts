@@ -94,11 +94,12 @@ describe('refusals: exit 2 with one line', () => {
   });
 
   it.each<[Program, string[], string]>([
-    ['io', ['-a', '-c', 'cat', 'bad/name'], "io: bad session name 'bad/name': use letters, digits and _ . + @ - (at most 64, not starting with . or -)"],
+    ['io', ['-a', '-c', 'cat', 'bad/name'], "io: bad session name 'bad/name': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host)"],
     ['io', ['read', 'x', 'one'], "io: 'one' is not a hub number"],
     ['ioshell', ['x', '3', '4'], 'io: ioshell: give all three hubs (in out err) or none'],
     ['io', ['ls', 'extra'], 'io: ls: too many arguments (takes none, got 1)'],
     ['io', ['-p', '/tmp/io-1000/chat'], 'io: /tmp/io-1000/chat: a socket path is attached to, not started: -p would not apply'],
+    ['iosrv', ['ls'], "io: bad session name 'ls': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host)"],
     ['io', ['read', 'x', '1', '2', '3'], 'io: read: too many arguments (takes at most 2, got 4)'],
     ['iosrv', ['a', 'b', 'c'], 'io: too many arguments (takes at most 1, got 3)'],
   ])('%s %j', async (program, args, line) => {
