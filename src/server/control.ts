@@ -153,6 +153,7 @@ function statusJson(server: Server): object {
     startedAt: server.startedAt,
     sessions: [...server.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cols: s.cols, rows: s.rows, cmd: s.cmd })),
     hosts: [...server.hosts].map(([trihub, h]) => ({ trihub, pid: h.pid, pty: true })),
+    ended: server.endedSessions,
     nats: server.nats?.status() ?? null,
     hubs: server.hubs.list().map((hub) => {
       const v = hub.view();

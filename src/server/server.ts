@@ -16,7 +16,7 @@ import { sessionMark } from '../core/inside.js';
 import { PROTOCOL_VERSION } from '../core/frame.js';
 import { signalGroup } from '../sys/proc.js';
 import { ensureIoDir } from '../sys/iodir.js';
-import type { Hello } from '../sys/handshake.js';
+import type { EndedSession, Hello } from '../sys/handshake.js';
 import { runCtl } from './control.js';
 import type { Conn } from './conn.js';
 import { Doors } from './doors.js';
@@ -88,6 +88,11 @@ export class Server {
     this.hubs.onChange = (n, what) => this.log.debug(`hub ${n} ${what}`);
   }
 
+  /** Sessions that have exited, until a new one starts on their trihub (the hello and status list them). */
+  get endedSessions(): EndedSession[] {
+    return [...this.lifetime.ended.values()];
+  }
+
   newClientId(): number {
     return this.nextClientId++;
   }
@@ -103,7 +108,8 @@ export class Server {
       pacing: this.hubs.pacing,
       role,
       sessions: [...this.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, cols: s.cols, rows: s.rows })),
-      ended: [...this.lifetime.ended.values()],
+      ended: this.endedSessions,
+      hosts: [...this.hosts].map(([trihub, h]) => ({ trihub, pid: h.pid })),
     };
   }
 

@@ -109,7 +109,10 @@ export class Shell {
         this.endedHubs.add(hub);
         // A session that had ended: both its outputs are backlog, and its stderr may come after stdout's end.
         const isAllOut = this.endedWord ? this.endedHubs.has(this.hubs.out) && this.endedHubs.has(this.hubs.err) : hub === this.hubs.out;
-        if (isAllOut) this.finish(this.quitWord ?? this.endedWord, 0);
+        if (!isAllOut) return;
+        if (this.quitWord || this.endedWord) return this.finish(this.quitWord ?? this.endedWord, 0);
+        // it ended while we watched: say so (and how, when we may ask), as dtach and tmux do
+        void this.endWord().then((word) => this.finish(word, 0));
       },
       error: (_hub, message) => {
         // The server says it is quitting before its sessions hang up: that is
@@ -155,8 +158,24 @@ export class Shell {
   private greeted(trihub: number): TrihubInfo | null {
     const session = this.client.hello.sessions.find((x) => x.trihub === trihub);
     if (session) return { trihub, pty: session.pty, cmd: session.cmd };
+    if (this.client.hello.hosts?.some((x) => x.trihub === trihub)) return { trihub, pty: true, cmd: 'host' };
     const ended = this.client.hello.ended?.find((x) => x.trihub === trihub);
     return ended ? { trihub, pty: ended.pty, cmd: ended.cmd, ended: ended.signal ? `signal ${ended.signal}` : `status ${ended.code}` } : null;
+  }
+
+  /** The line for a session that ended while attached: how it ended, when this client may ask. */
+  private async endWord(): Promise<string> {
+    const name = this.client.name;
+    if (this.opts.hubs !== undefined && this.trihub === this.opts.trihub) return `io: ${name}: hub ${this.hubs.out} ended`;
+    const said = `io: ${name}: the session on trihub ${this.trihub} ended`;
+    if (this.client.hello.role !== 'control') return said;
+    try {
+      const s = JSON.parse(await this.client.ctl('status', { json: true })) as { ended?: { trihub: number; code: number | null; signal: string | null }[] };
+      const e = s.ended?.find((x) => x.trihub === this.trihub);
+      return e ? `${said} (${e.signal ? `signal ${e.signal}` : `status ${e.code}`})` : said;
+    } catch {
+      return said; // the server went too
+    }
   }
 
   /** The server's status, or null (said) when this client may not ask: a watch or write token. */

@@ -25,6 +25,8 @@ export interface Hello {
   sessions: { trihub: number; pid: number; pty: boolean; cmd: string; cols: number; rows: number }[];
   /** Sessions that have exited, whose hubs may still hold what they wrote; absent from older servers. */
   ended?: EndedSession[];
+  /** Shells of clients' machines wired to trihubs (local N, here); absent from older servers. */
+  hosts?: { trihub: number; pid: number }[];
 }
 
 export interface EndedSession {

@@ -120,11 +120,17 @@ async function main(): Promise<void> {
         if (line !== `IO ${PROTOCOL_VERSION}`) setState(line.startsWith('io:') ? line : `server speaks ${line}, this page IO ${PROTOCOL_VERSION}`, true);
       }, (type, hub, payload) => {
         if (type === F.hello) {
-          const hello = JSON.parse(new TextDecoder().decode(payload)) as { role: string };
+          const hello = JSON.parse(new TextDecoder().decode(payload)) as { role: string; sessions: { trihub: number }[]; ended?: { trihub: number }[]; hosts?: { trihub: number }[] };
           isWatch = hello.role === 'watch';
           $('ro').classList.toggle('on', isWatch);
           term.reset();
           retryMs = 500;
+          // as ioshell: a trihub with nothing on it is said so, not shown blank (nor started by subscribing)
+          const runs = [...hello.sessions, ...(hello.hosts ?? []), ...(hello.ended ?? [])].map((x) => x.trihub);
+          if (!runs.includes(trihub)) {
+            setState(`trihub ${trihub}: nothing runs there${runs.length > 0 ? ` (try ${[...new Set(runs)].sort((a, b) => a - b).join(', ')})` : ''}`, true);
+            return;
+          }
           setState(`trihub ${trihub}`);
           sendSize();
           send(frame(F.subscribe, trihub + 1, undefined, FLAG_ACKS));

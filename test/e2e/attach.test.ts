@@ -341,6 +341,17 @@ describe('attach', () => {
     expect(await ctl(env, 'held', 'h0v')).toMatch(/ session \d+ .*lost 0$/m);
   });
 
+  it('a session that ends while attached is said to end, and how, as dtach and tmux do', async () => {
+    const { env, t } = world();
+    t.type('t0', 'io -a en');
+    await t.waitRaw('t0');
+    t.prompt('t0', 'remote 3');
+    await waitFor(async () => /^trihub 3: session/m.test(await ctl(env, 'en', 'status')), { what: 'the shell on trihub 3' });
+    t.type('t0', 'kill -9 $$');
+    await t.waitScreen('t0', /io: en: the session on trihub 3 ended \(signal SIGKILL\)/);
+    expect(await ctl(env, 'en', 'status')).toMatch(/^trihub 0: session/m); // the server goes on
+  });
+
   it('Ctrl-] Ctrl-] and Ctrl-] Ctrl-\\ send those keys themselves to the session', async () => {
     const { t } = world();
     t.type('t0', 'io -a lit');

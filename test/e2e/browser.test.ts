@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { writeFileSync } from 'node:fs';
 import { useScope } from '../helpers/scope.js';
 import { tmpIoDir } from '../helpers/iodir.js';
-import { framed, startIosrv, type IoServer } from '../helpers/server.js';
+import { framed, rawCtl, startIosrv, type IoServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/until.js';
 
 const scope = useScope();
@@ -76,6 +76,13 @@ describe('web page', () => {
     expect(await page.locator('#ro').isVisible()).toBe(false);
     expect(failedRequests.get(page)).toEqual([]);
     if (process.env['IO_SCREENSHOT']) await page.screenshot({ path: process.env['IO_SCREENSHOT'] });
+  });
+
+  it('says so when nothing runs on its trihub, and starts no hub by looking', async () => {
+    const { srv, http, token } = await startWeb();
+    const page = await openPage(`${http}#token=${token}&trihub=3`);
+    await waitFor(async () => (await page.locator('#state').innerText()) === 'trihub 3: nothing runs there (try 0)', { what: 'the page to say so' });
+    expect(await rawCtl(srv.sock, 'status')).not.toMatch(/^hub [345]:/m);
   });
 
   it('says so when its token is not valid, rather than retrying for ever', async () => {
