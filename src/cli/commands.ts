@@ -101,6 +101,13 @@ program
   .addOption(new Option('--ready-fd <fd>').argParser(Number))
   .action((name: string, trihub: number, o: { readyFd?: number }) => host(name, trihub, o.readyFd));
 
+// io's own flags start or attach to a session; a subcommand (io ls, io read …) takes only its own, and
+// the ones for reaching a server (--token, --insecure, --nats-creds): `io -c cmd ls` must not look like a start
+program.hook('preSubcommand', (_io, sub) => {
+  const given = program.options.filter((o) => program.getOptionValueSource(o.attributeName()) === 'cli' && !['token', 'insecure', 'natsCreds'].includes(o.attributeName()));
+  if (given.length > 0) throw new UsageError(`io: ${sub.name()}: ${given.map((o) => o.long ?? o.short).join(' ')} would not apply (flags for starting a session)`);
+});
+
 program.action((name: string | undefined, words: string[]) => {
   const f = program.opts<IoFlags>();
   return main(nameAfterLogFlag(name, f), words, f);

@@ -99,6 +99,7 @@ describe('refusals: exit 2 with one line', () => {
     ['ioshell', ['x', '3', '4'], 'io: ioshell: give all three hubs (in out err) or none'],
     ['io', ['ls', 'extra'], 'io: ls: too many arguments (takes none, got 1)'],
     ['io', ['-p', '/tmp/io-1000/chat'], 'io: /tmp/io-1000/chat: a socket path is attached to, not started: -p would not apply'],
+    ['io', ['-c', 'sleep 30', 'ls'], 'io: ls: -c would not apply (flags for starting a session)'],
     ['iosrv', ['ls'], "io: bad session name 'ls': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host)"],
     ['io', ['read', 'x', '1', '2', '3'], 'io: read: too many arguments (takes at most 2, got 4)'],
     ['iosrv', ['a', 'b', 'c'], 'io: too many arguments (takes at most 1, got 3)'],
