@@ -37,6 +37,14 @@ export interface ShellOptions {
 interface Status {
   sessions: { trihub: number; pid: number; pty: boolean; cmd: string }[];
   hosts: { trihub: number; pid: number; pty?: boolean }[];
+  ended?: Ended[];
+}
+
+type Ended = { trihub: number; code: number | null; signal: string | null };
+
+/** How a session ended, as said: `status 3`, `signal SIGKILL`. */
+function howEnded(e: Ended): string {
+  return e.signal ? `signal ${e.signal}` : `status ${e.code}`;
 }
 
 /** What ended the shell: a message to print (or null), and the exit status. */
@@ -160,7 +168,7 @@ export class Shell {
     if (session) return { trihub, pty: session.pty, cmd: session.cmd };
     if (this.client.hello.hosts?.some((x) => x.trihub === trihub)) return { trihub, pty: true, cmd: 'host' };
     const ended = this.client.hello.ended?.find((x) => x.trihub === trihub);
-    return ended ? { trihub, pty: ended.pty, cmd: ended.cmd, ended: ended.signal ? `signal ${ended.signal}` : `status ${ended.code}` } : null;
+    return ended ? { trihub, pty: ended.pty, cmd: ended.cmd, ended: howEnded(ended) } : null;
   }
 
   /** The line for a session that ended while attached: how it ended, when this client may ask. */
@@ -170,9 +178,8 @@ export class Shell {
     const said = `io: ${name}: the session on trihub ${this.trihub} ended`;
     if (this.client.hello.role !== 'control') return said;
     try {
-      const s = JSON.parse(await this.client.ctl('status', { json: true })) as { ended?: { trihub: number; code: number | null; signal: string | null }[] };
-      const e = s.ended?.find((x) => x.trihub === this.trihub);
-      return e ? `${said} (${e.signal ? `signal ${e.signal}` : `status ${e.code}`})` : said;
+      const e = (await this.statusOf())?.ended?.find((x) => x.trihub === this.trihub);
+      return e ? `${said} (${howEnded(e)})` : said;
     } catch {
       return said; // the server went too
     }
