@@ -104,9 +104,17 @@ program
 // io's own flags start or attach to a session; a subcommand (io ls, io read …) takes only its own, and
 // the ones for reaching a server (--token, --insecure, --nats-creds): `io -c cmd ls` must not look like a start
 program.hook('preSubcommand', (_io, sub) => {
-  const given = program.options.filter((o) => program.getOptionValueSource(o.attributeName()) === 'cli' && !['token', 'insecure', 'natsCreds'].includes(o.attributeName()));
-  if (given.length > 0) throw new UsageError(`io: ${sub.name()}: ${given.map((o) => o.long ?? o.short).join(' ')} would not apply (flags for starting a session)`);
+  const given = startFlagsGiven(['token', 'insecure', 'natsCreds']);
+  if (given) throw new UsageError(`io: ${sub.name()}: ${given} would not apply (flags for starting a session)`);
 });
+
+/** io's own flags given on the command line, but those allowed, as typed (`-c --listen`); '' when none. */
+function startFlagsGiven(allowed: string[]): string {
+  return program.options
+    .filter((o) => program.getOptionValueSource(o.attributeName()) === 'cli' && !allowed.includes(o.attributeName()))
+    .map((o) => o.long ?? o.short)
+    .join(' ');
+}
 
 program.action((name: string | undefined, words: string[]) => {
   const f = program.opts<IoFlags>();
@@ -137,8 +145,8 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
   // A socket path (another user's shared session, /tmp/io-1000/chat) is attached to, never started;
   // with a flag that starts a server, it is a session name, and a bad one.
   if (nameArg?.includes('/') && !(f.i || f.a || f.c !== undefined || f.d)) {
-    const given = program.options.filter((o) => program.getOptionValueSource(o.attributeName()) === 'cli' && !['token', 'insecure'].includes(o.attributeName()));
-    if (given.length > 0) throw new UsageError(`io: ${nameArg}: a socket path is attached to, not started: ${given.map((o) => o.long ?? o.short).join(' ')} would not apply`);
+    const given = startFlagsGiven(['token', 'insecure']);
+    if (given) throw new UsageError(`io: ${nameArg}: a socket path is attached to, not started: ${given} would not apply`);
     return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
   }
   const name = nameArg ?? `iorc.${process.pid}`;
