@@ -83,14 +83,7 @@ export class Doors {
 
   /** A new Unix-socket connection: refused with one line past --max-clients. */
   private accept(socket: net.Socket): void {
-    this.track(socket);
     if (this.admit(socket)) acceptStream(this.server, socket, 'unix', 'control');
-  }
-
-  /** A connection quit waits for, until it closes. */
-  track(stream: Duplex): void {
-    this.sockets.add(stream);
-    stream.once('close', () => this.sockets.delete(stream));
   }
 
   /**
@@ -99,6 +92,9 @@ export class Doors {
    */
   admit(stream: Duplex): boolean {
     const { opts, log, name } = this.server;
+    // quit waits for it until it closes, let in or refused (its one line goes out)
+    this.sockets.add(stream);
+    stream.once('close', () => this.sockets.delete(stream));
     const refuse = (line: string, why: string): false => {
       log.event(why);
       stream.on('error', () => {});

@@ -190,7 +190,6 @@ export class WsListener {
     const peer = `ws ${this.peerOf(req)} ${role}`;
     const stream = createWebSocketStream(ws);
     if (!this.server.doors.admit(stream)) return;
-    this.server.doors.track(stream);
     if (raw === null) return acceptStream(this.server, stream, peer, role);
     const id = this.server.newClientId();
     this.server.log.debug(`conn ${id} (${peer}): raw ${raw.kind} ${raw.hub}`);
