@@ -40,7 +40,6 @@ export function sessionPath(name: string, share: boolean): { ioDir: string; path
 export async function attachLive(name: string, args: string[]): Promise<boolean> {
   const words = checkWords(args);
   const { path } = sessionPath(name, false);
-  void loadShell();
   const dial = await dialSocket(path, name);
   if (dial.state !== 'live') return false;
   await attachShell(greet(dial.socket, name), name, words);
@@ -49,19 +48,13 @@ export async function attachLive(name: string, args: string[]): Promise<boolean>
 
 /** Host processes inherit the token through the environment, never the command line. */
 function hostStarter(name: string, token: string | undefined): (n: number) => Promise<void> {
-  return async (n) => (await import('./daemon.js')).startHost(name, n, token);
-}
-
-let shellCode: Promise<typeof import('../shell/shell.js')> | null = null;
-
-/** The shell's code (the terminal, child processes): loaded once, while the server answers. */
-function loadShell(): Promise<typeof import('../shell/shell.js')> {
-  return (shellCode ??= import('../shell/shell.js'));
+  return async (n) => (require('./daemon.js') as typeof import('./daemon.js')).startHost(name, n, token);
 }
 
 /** The shell on trihub 0 (or, with `here`, on a new host trihub) of a client being greeted; exits with the shell. */
 export async function attachShell(greeted: Promise<Client>, name: string, words: StartWord[], token?: string): Promise<never> {
-  void loadShell();
+  // required while the server answers the greeting
+  const { Shell } = require('../shell/shell.js') as typeof import('../shell/shell.js');
   const client = await greeted;
   let trihub = 0;
   if (words.includes('here')) {
@@ -76,7 +69,6 @@ export async function attachShell(greeted: Promise<Client>, name: string, words:
       if (reply !== 'ok' && !reply.includes('not started')) process.stderr.write(`${reply}\n`);
     }
   }
-  const { Shell } = await loadShell();
   const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, {
     trihub,
     startHost: hostStarter(name, token),

@@ -10,7 +10,7 @@
 // Not here: the terminal on a session (attach.ts), which the plain
 // `io NAME` reaches without this file (io.ts).
 
-import { Command, Option } from './commander.js';
+import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { attach, greet, type AttachOptions } from '../client/connect.js';
@@ -155,7 +155,7 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
     const probe = await probeSocket(path, name);
     if (probe.state === 'live') throw new UsageError(`io: ${name} is already running${probe.hello ? ` (pid ${probe.hello.pid})` : ''}; -i starts a new server`);
     if (probe.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
-    return (await import('./serve.js')).serve(name, f, { console: true, noListen: false });
+    return (require('./serve.js') as typeof import('./serve.js')).serve(name, f, { console: true, noListen: false });
   }
   const dial = await dialSocket(path, name);
   if (dial.state === 'live') return attachShell(greet(dial.socket, name), name, startWords, f.token);
@@ -254,7 +254,7 @@ async function readHub(name: string, hub: number, fromNew: boolean): Promise<voi
 }
 
 async function readNats(target: NatsTarget, hub: number): Promise<void> {
-  const { natsConnect, followHub } = await import('../client/nats.js');
+  const { natsConnect, followHub } = require('../client/nats.js') as typeof import('../client/nats.js');
   const nc = await natsConnect(target);
   await followHub(nc, target.name, hub, {
     data: (bytes) => void process.stdout.write(bytes),
@@ -267,7 +267,7 @@ async function readNats(target: NatsTarget, hub: number): Promise<void> {
 
 /** io nats://HOST:PORT/NAME: a terminal on trihub 0 through NATS; keys go to io.NAME.in.0 (served with --nats-write). */
 async function attachNats(target: NatsTarget): Promise<void> {
-  const { natsConnect, followHub, natsWrite } = await import('../client/nats.js');
+  const { natsConnect, followHub, natsWrite } = require('../client/nats.js') as typeof import('../client/nats.js');
   const nc = await natsConnect(target);
   const stdin = process.stdin;
   const leave = (status: number, message: string | null): void => {
@@ -366,7 +366,7 @@ async function host(name: string, trihub: number, readyFd: number | undefined): 
     throw err;
   }
   process.on('SIGHUP', () => {});
-  const { runHost } = await import('../shell/local.js');
+  const { runHost } = require('../shell/local.js') as typeof import('../shell/local.js');
   const status = await runHost(client, trihub, null, (err) => ready(err ?? 'ready'));
   done(status);
 }

@@ -10,7 +10,6 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { IoError } from '../core/errors.js';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -37,7 +36,7 @@ export async function startHost(name: string, trihub: number, token?: string): P
 
 /** Run one of our programs detached, and wait for its `ready` line on fd 3. */
 function startDetached(program: string, args: string[], name: string, logFile: string | null, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const script = join(fileURLToPath(new URL('.', import.meta.url)), program);
+  const script = join(__dirname, program);
   let out: number | 'ignore' = 'ignore';
   if (logFile) {
     try {

@@ -13,5 +13,5 @@ import { runMain } from './main.js';
 runMain(async () => {
   const args = process.argv.slice(2);
   if (isPlainAttach(args) && (await attachLive(args[0]!, args.slice(1)))) return;
-  await (await import('./commands.js')).run();
+  await (require('./commands.js') as typeof import('./commands.js')).run();
 });

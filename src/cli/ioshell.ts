@@ -4,7 +4,7 @@
 // ioshell NAME            trihub 0: stdin → hub 0, hub 1 → stdout, hub 2 → stderr
 // ioshell NAME IN OUT ERR three hubs of your choosing (hNsM … wiring)
 
-import { Command } from './commander.js';
+import { Command } from 'commander';
 import { attach } from '../client/connect.js';
 import { IoError, UsageError } from '../core/errors.js';
 import { Shell } from '../shell/shell.js';

@@ -4,7 +4,7 @@
 // Usually started by io; run it by hand to keep a server in the foreground
 // (with -i, a control console on this terminal).
 
-import { Command } from './commander.js';
+import { Command } from 'commander';
 import { VERSION, runMain } from './main.js';
 import { addServerFlags, nameAfterLogFlag, paceArg, usageOutput, type ServerFlags } from './options.js';
 import { UsageError } from '../core/errors.js';

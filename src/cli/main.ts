@@ -5,9 +5,10 @@
 // stack only with IO_DEBUG set.
 
 import { readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { IoError, UsageError } from '../core/errors.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
 
 export function fail(err: unknown): never {
   if (err instanceof IoError) {

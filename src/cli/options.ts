@@ -3,7 +3,7 @@
 // Every limit is a named option with its default here; every refusal is a
 // UsageError naming the flag and the reason (exit 2).
 
-import { InvalidArgumentError, type Command } from './commander.js';
+import { InvalidArgumentError, type Command } from 'commander';
 import { writeStdoutSync } from './main.js';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_BUFFER_BYTES } from '../core/hub.js';

@@ -81,7 +81,7 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   process.on('SIGINT', () => void server.quit('SIGINT'));
   if (mode.console) {
     // readline only for the console: a server in the background never loads it.
-    const { createInterface } = await import('node:readline');
+    const { createInterface } = require('node:readline') as typeof import('node:readline');
     // a prompt (and redrawing it under log lines) only for a person at a terminal, not into a file
     const isTTY = process.stdin.isTTY === true && process.stdout.isTTY === true;
     const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'io: ', terminal: isTTY });

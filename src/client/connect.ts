@@ -52,7 +52,7 @@ export function tokenFor(name: string, host: string, opts: AttachOptions): strin
 }
 
 async function connectWs(url: string, token: string | null, opts: AttachOptions): Promise<Duplex> {
-  const { WebSocket, createWebSocketStream } = await import('ws');
+  const { WebSocket, createWebSocketStream } = require('ws') as typeof import('ws');
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url}/ws`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},

@@ -52,7 +52,7 @@ export class Doors {
     const { opts, log, name } = this.server;
     // Loaded only with --listen (before the socket answers, so nothing waits on it later):
     // ws, http and https: with the NATS client, 10 MB of an idle server's 65 MB RSS.
-    const Listener = opts.listen ? (await import('./websocket.js')).WsListener : null;
+    const Listener = opts.listen ? (require('./websocket.js') as typeof import('./websocket.js')).WsListener : null;
     const path = socketPath(opts.ioDir, name);
     const { server, removedStale } = await listenUnix(path, name, (s) => this.accept(s), { share: opts.share });
     // accept() failing (EMFILE: out of file descriptors) is an 'error' on the listener: the
@@ -68,7 +68,7 @@ export class Doors {
     const { opts, name } = this.server;
     try {
       // node:crypto, for the tokens, is loaded here too: an idle server without --listen has no use for it.
-      const { Tokens } = await import('./tokens.js');
+      const { Tokens } = require('./tokens.js') as typeof import('./tokens.js');
       this.tokens = new Tokens(join(opts.ioDir, `${name}.token`), opts.tokenFile);
       this.ws = new Listener(this.server, l);
       this.wsAddress = await this.ws.listen(l.host, l.port);

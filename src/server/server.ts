@@ -289,7 +289,7 @@ export class Server {
   async startNats(): Promise<void> {
     if (!this.opts.nats) return;
     // Loaded only when asked for, as the WebSocket listener is: they are much of an idle server's RSS.
-    const { NatsBridge } = await import('./nats.js');
+    const { NatsBridge } = require('./nats.js') as typeof import('./nats.js');
     const bridge = new NatsBridge(this, this.opts.nats);
     await bridge.start();
     this.nats = bridge;

@@ -14,10 +14,8 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import { IoError } from '../core/errors.js';
 import { roleAllows, type TokenRole } from '../core/tokens.js';
@@ -37,16 +35,14 @@ export interface ListenOptions {
   tlsKey?: string;
 }
 
-const require = createRequire(import.meta.url);
-const here = dirname(fileURLToPath(import.meta.url));
 
 /** The page and what it loads: name in the URL → file and type. */
 function assets(): Map<string, { file: string; type: string }> {
   const xterm = dirname(require.resolve('@xterm/xterm/package.json'));
   const fit = dirname(require.resolve('@xterm/addon-fit/package.json'));
   return new Map([
-    ['', { file: join(here, '../web/index.html'), type: 'text/html; charset=utf-8' }],
-    ['page.js', { file: join(here, '../web/page.js'), type: 'text/javascript' }],
+    ['', { file: join(__dirname, '../web/index.html'), type: 'text/html; charset=utf-8' }],
+    ['page.js', { file: join(__dirname, '../web/page.js'), type: 'text/javascript' }],
     ['xterm.mjs', { file: join(xterm, 'lib/xterm.mjs'), type: 'text/javascript' }],
     ['xterm.css', { file: join(xterm, 'css/xterm.css'), type: 'text/css' }],
     ['addon-fit.mjs', { file: join(fit, 'lib/addon-fit.mjs'), type: 'text/javascript' }],

@@ -27,24 +27,20 @@
 // (sys/reads.ts). Should node-pty ever build its stream another way, its
 // onData is used as before.
 //
-// node-pty is CommonJS, so it is required: imported from an ES module, Node
-// would load its cjs-module-lexer to parse the package for named exports
-// (with commander, see cli/commander.ts, 0.5 MB of an idle server's RSS).
+// node:tty is required, not imported: the swap above is on the module object
+// node-pty itself requires (an import would give a copy of its exports).
 
 import { readSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import type * as NodePty from 'node-pty';
+import * as pty from 'node-pty';
 import { IoError } from '../core/errors.js';
 import { defaultShell, foregroundGroup, signalGroup, type Command, type SessionProcess } from './proc.js';
 import { readOnlyWhileResumed, slabReads } from './reads.js';
 
-const require = createRequire(import.meta.url);
-const pty = require('node-pty') as typeof NodePty;
 const tty = require('node:tty') as { ReadStream: new (fd: number, opts?: object) => object };
 
 /** pty.spawn, with the master read into slabs, each read's bytes to onRead; reading false: node-pty reads it its own way. */
-function spawnReading(file: string, args: string[], opts: NodePty.IPtyForkOptions, onRead: (bytes: Buffer) => void): { term: NodePty.IPty; reading: boolean } {
+function spawnReading(file: string, args: string[], opts: pty.IPtyForkOptions, onRead: (bytes: Buffer) => void): { term: pty.IPty; reading: boolean } {
   const Plain = tty.ReadStream;
   let reading = false;
   tty.ReadStream = function SlabReadStream(fd: number) {
@@ -170,7 +166,7 @@ class PtyInput {
 }
 
 /** Read what the master still holds, without waiting: the stream's buffer, then the kernel's. */
-function drainMaster(term: NodePty.IPty, deliver: (b: Buffer) => void): void {
+function drainMaster(term: pty.IPty, deliver: (b: Buffer) => void): void {
   const { _fd: fd, _socket: socket } = term as unknown as PtyInternals;
   // Once destroyed the stream has closed the fd, and its number may be another file's by now.
   if (!socket || socket.destroyed) return;
@@ -196,7 +192,7 @@ export function spawnPty(command: Command, size: { cols: number; rows: number })
   const args = command.cmd === null ? [] : ['-c', '--', command.cmd];
   const readers: ((b: Buffer) => void)[] = [];
   const deliver = (b: Buffer): void => readers.forEach((fn) => fn(b));
-  let term: NodePty.IPty;
+  let term: pty.IPty;
   try {
     const spawned = spawnReading(
       file,

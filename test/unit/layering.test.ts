@@ -5,10 +5,12 @@
 // and core; each outside thing has one seam (node-pty: sys/pty.ts; ws:
 // server/websocket.ts and client/connect.ts). Imports are read with regular
 // expressions, not a compiler: static, `export … from`, side-effect and
-// dynamic `import('…')`, type-only ones included (they couple layers too).
+// dynamic `import('…')`, `require('…')`, type-only ones included (they couple
+// layers too).
 // A first block checks the reader on known lines, so a rule can't pass by
 // finding nothing. A last block keeps the plain `io NAME` attach light: what
-// src/cli/io.ts loads before it runs (static imports, type-only ones aside).
+// src/cli/io.ts loads before it runs (static imports, type-only ones aside,
+// and requires at the top of a file).
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -44,12 +46,16 @@ function stripComments(text: string): string {
 const STATIC = /^\s*(?:import|export)\s+(?:type\s+)?[\w\s{},*$]*?\bfrom\s*['"]([^'"]+)['"]/gm;
 const BARE = /^\s*import\s*['"]([^'"]+)['"]/gm;
 const DYNAMIC = /\bimport\s*\(\s*['"]([^'"]+)['"]/g;
+/** The source is CommonJS once built: what is loaded late is required (`require('./x.js') as typeof import('./x.js')`). */
+const REQUIRE = /\brequire\s*\(\s*['"]([^'"]+)['"]/g;
+/** A require at the top of a file runs when the file is loaded. */
+const TOP_REQUIRE = /^(?:export\s+)?(?:const|let)\s[^=\n]*=\s*require\s*\(\s*['"]([^'"]+)['"]/gm;
 
 function importsOf(text: string): string[] {
   const code = stripComments(text);
   const specs: string[] = [];
-  for (const re of [STATIC, BARE, DYNAMIC]) for (const m of code.matchAll(re)) specs.push(m[1] ?? '');
-  return specs;
+  for (const re of [STATIC, BARE, DYNAMIC, REQUIRE]) for (const m of code.matchAll(re)) specs.push(m[1] ?? '');
+  return [...new Set(specs)];
 }
 
 const posix = (path: string): string => path.split(sep).join('/');
@@ -82,18 +88,22 @@ describe('the import reader', () => {
       "export type { K } from './k.js';",
       "import './side.js';",
       "const m = await import('m');",
+      "const n = require('n') as typeof import('n');",
+      "const o = require('o');",
       "// import { x } from './commented.js';",
       "/* import { y } from './blocked.js'; */",
       "const s = 'not from \\'here\\'';",
       "export function from2(from: number): string { return 'x'; }",
     ].join('\n');
-    expect(importsOf(text).sort()).toEqual(['../b.js', './a.js', './c.js', './i.js', './j.js', './k.js', './side.js', 'f', 'm', 'node:e'].sort());
+    expect(importsOf(text).sort()).toEqual(['../b.js', './a.js', './c.js', './i.js', './j.js', './k.js', './side.js', 'f', 'm', 'n', 'o', 'node:e'].sort());
   });
 
   it('sees the imports it must see in the real source', () => {
     const has = (file: string, spec: string): boolean => ALL.some((i) => i.file === file && i.spec === spec);
     expect(ALL.length).toBeGreaterThan(50);
     expect(has('src/sys/pty.ts', 'node-pty')).toBe(true);
+    expect(has('src/cli/commands.ts', 'commander')).toBe(true);
+    expect(has('src/cli/attach.ts', '../shell/shell.js')).toBe(true);
     expect(has('src/server/control.ts', '../core/ctl.js')).toBe(true);
     expect(has('src/client/connect.ts', 'ws')).toBe(true);
     expect(inLayer('core').length).toBeGreaterThan(5);
@@ -166,14 +176,14 @@ describe('one seam per outside thing (STYLE §8)', () => {
 });
 
 describe('start-up of the plain attach (cli/attach.ts)', () => {
-  /** Files and packages loaded before src/cli/io.ts runs: its static value imports, followed through src. */
+  /** Files and packages loaded before src/cli/io.ts runs: its static value imports and top-level requires, followed through src. */
   function loadedAtStart(entry: string): Set<string> {
     const seen = new Set<string>();
     const walk = (file: string): void => {
       if (seen.has(file)) return;
       seen.add(file);
       const code = stripComments(readFileSync(join(ROOT, file), 'utf8'));
-      for (const m of [...code.matchAll(STATIC), ...code.matchAll(BARE)]) {
+      for (const m of [...code.matchAll(STATIC), ...code.matchAll(BARE), ...code.matchAll(TOP_REQUIRE)]) {
         if (/^\s*(?:import|export)\s+type\b/.test(m[0])) continue;
         const spec = m[1] ?? '';
         if (spec.startsWith('.')) walk(posix(relative(ROOT, resolve(dirname(join(ROOT, file)), spec))).replace(/\.js$/, '.ts'));
