@@ -9,13 +9,14 @@
 // paste must arrive whole) is waited for in fast mode too, as a pipe's writer
 // waits for its reader; the other outputs of its hub are still skipped ahead.
 //
-// End of stream is a mark at an offset: outputs get the bytes before it, then
-// eof. A later write starts the stream again; outputs that joined before the
-// mark still see it, outputs that join after do not.
+// End of stream is a mark at an offset (marks.ts): outputs get the bytes
+// before it, then eof. A later write starts the stream again; outputs that
+// joined before the mark still see it, outputs that join after do not.
 //
 // No I/O here: no sockets, no timers. Transports pull with take(); pace is a
 // number the transport's timer reads; the server wires 'room' to resume().
 
+import { EndMarks } from './marks.js';
 import { Ring } from './ring.js';
 
 export type Pacing = 'fast' | 'paranoid';
@@ -25,23 +26,12 @@ export type InputId = number;
 
 export const DEFAULT_BUFFER_BYTES = 512 * 1024;
 
-/**
- * What one take() hands an output. Chunks are views into the ring, valid
- * until later writes lap them; outputs that take the same bytes get the same
- * view objects.
- */
+/** What one take() hands an output: bytes that later writes cannot touch (null: none). */
 export interface Take {
-  chunks: Buffer[];
-  /** Bytes this output lost (fast mode overrun) just before these chunks. */
-  lostBytes: number;
-  /** The stream ended after these chunks. */
-  eof: boolean;
-}
-
-/** take() with the chunks joined into one copy that stays valid after later writes. */
-export interface TakeCopy {
   data: Buffer | null;
+  /** Bytes this output lost (fast mode overrun) just before these bytes. */
   lostBytes: number;
+  /** The stream ended after these bytes. */
   eof: boolean;
 }
 
@@ -86,12 +76,6 @@ export interface OutputOptions {
   hidden?: boolean;
 }
 
-/** An end of stream at offset `at`; marks are numbered in the order made. */
-interface EofMark {
-  at: number;
-  n: number;
-}
-
 type Listener = () => void;
 
 export interface HubOptions {
@@ -111,22 +95,12 @@ export class Hub {
   /** Outputs that hold writers in fast mode, and hidden outputs. */
   private holding = 0;
   private hidden = 0;
-  private eofMarks: EofMark[] = [];
-  private marksMade = 0;
+  private readonly marks = new EndMarks();
   private isEnded = false;
   private isWaitingForRoom = false;
   private readonly roomListeners = new Set<Listener>();
   private readonly dataListeners = new Set<Listener>();
   private copyMemo: { from: number; to: number; data: Buffer } | null = null;
-  // The views take() handed out last, for [viewFrom, viewTo). Outputs that
-  // move in step (every reader taking after every write) share them rather
-  // than each making its own, which is the dearest part of a take. A view of
-  // an offset range stays true while those bytes are held, and an output
-  // only ever reads held bytes.
-  private viewFrom = 0;
-  private viewTo = 0;
-  private view0: Buffer | undefined;
-  private view1: Buffer | undefined;
 
   constructor(id: number, opts: HubOptions = {}) {
     this.id = id;
@@ -184,7 +158,7 @@ export class Hub {
     // runs of a stream that started again (a write, reopen()) do not. Marks go
     // by number, not offset: a reopened stream may end again at the same
     // offset, and a newcomer is owed that end but not the old one.
-    const firstMark = this.isEnded ? this.marksMade - 1 : this.marksMade;
+    const firstMark = this.marks.firstFor(this.isEnded);
     const pos = from === 'new' ? this.ring.end : this.ring.start;
     const holds = opts.holds === true;
     const hidden = opts.hidden === true;
@@ -232,7 +206,7 @@ export class Hub {
    * output has freed. When short, 'room' fires later.
    *
    * While it has outputs the hub keeps a reference to what it took, and hands
-   * it uncopied to an output that was at the end when it came (takeCopy): the
+   * it uncopied to an output that was at the end when it came (take): the
    * caller must not change those bytes afterwards (a socket's or a pty's read
    * buffer is never reused, so none of io's writers do).
    */
@@ -279,38 +253,15 @@ export class Hub {
     const o = this.outputs.get(out);
     if (!o) return false;
     if (o.pos < this.ring.start || o.pos < this.ring.end) return true;
-    return this.nextMark(o, o.pos)?.at === o.pos;
-  }
-
-  /** Up to maxBytes for this output, as views into the ring. */
-  take(out: OutputId, maxBytes: number): Take {
-    const o = this.outputs.get(out);
-    if (!o) return { chunks: [], lostBytes: 0, eof: false };
-    const lostBytes = this.skipLost(o);
-    const pos = o.pos;
-    const stop = Math.min(this.stopFor(o, pos), pos + (maxBytes > 0 ? maxBytes : 0));
-    let chunks: Buffer[];
-    if (pos === this.viewFrom && stop === this.viewTo && this.view0 !== undefined) {
-      chunks = this.view1 === undefined ? [this.view0] : [this.view0, this.view1];
-    } else {
-      chunks = this.ring.read(pos, stop - pos);
-      if (chunks.length !== 0) {
-        this.viewFrom = pos;
-        this.viewTo = stop;
-        this.view0 = chunks[0];
-        this.view1 = chunks[1];
-      }
-    }
-    const eof = this.advance(o, stop);
-    return { chunks, lostBytes, eof };
+    return this.marks.next(o.firstMark, o.pos)?.at === o.pos;
   }
 
   /**
-   * take(), joined into one Buffer that later writes cannot touch. Outputs
-   * that move in step share one copy: bytes at an offset never change, so a
-   * copy of [from, to) stays true for everyone.
+   * Up to maxBytes for this output, in one Buffer that later writes cannot
+   * touch. Outputs that move in step share one copy: bytes at an offset never
+   * change, so a copy of [from, to) stays true for everyone.
    */
-  takeCopy(out: OutputId, maxBytes: number): TakeCopy {
+  take(out: OutputId, maxBytes: number): Take {
     const o = this.outputs.get(out);
     if (!o) return { data: null, lostBytes: 0, eof: false };
     const lostBytes = this.skipLost(o);
@@ -341,7 +292,7 @@ export class Hub {
   end(): void {
     if (this.isEnded) return;
     this.isEnded = true;
-    this.eofMarks.push({ at: this.ring.end, n: this.marksMade++ });
+    this.marks.add(this.ring.end);
     for (const fn of this.dataListeners) fn();
   }
 
@@ -401,28 +352,22 @@ export class Hub {
    * gap after. The output that joined before the end sees it, lapped or not.
    */
   private skipTo(o: Output): number {
-    const mark = this.nextMark(o, o.pos);
+    const mark = this.marks.next(o.firstMark, o.pos);
     return mark !== undefined && mark.at < this.ring.start ? mark.at : this.ring.start;
   }
 
   /** Where this output's next read must stop: the next eof mark for it, or the end. */
   private stopFor(o: Output, pos: number): number {
-    if (this.eofMarks.length === 0) return this.ring.end;
-    const mark = this.nextMark(o, pos);
+    if (this.marks.isEmpty) return this.ring.end;
+    const mark = this.marks.next(o.firstMark, pos);
     return mark === undefined ? this.ring.end : mark.at;
-  }
-
-  /** The first mark for this output at or after pos. */
-  private nextMark(o: Output, pos: number): EofMark | undefined {
-    for (const m of this.eofMarks) if (m.at >= pos && m.n >= o.firstMark) return m;
-    return undefined;
   }
 
   /** Move the output to `stop`; true when it reached an eof mark meant for it. */
   private advance(o: Output, stop: number): boolean {
     const moved = stop > o.pos;
     o.pos = stop;
-    const mark = this.eofMarks.length === 0 ? undefined : this.nextMark(o, stop);
+    const mark = this.marks.isEmpty ? undefined : this.marks.next(o.firstMark, stop);
     const eof = mark !== undefined && mark.at === stop;
     if (eof) o.firstMark = mark.n + 1;
     if (moved && this.isWaitingForRoom) this.checkRoom();
@@ -432,10 +377,7 @@ export class Hub {
   /** A write after the end starts the stream again; forget marks nobody will see. */
   private restart(): void {
     this.isEnded = false;
-    this.eofMarks = this.eofMarks.filter((m) => {
-      for (const o of this.outputs.values()) if (m.at >= o.pos && m.n >= o.firstMark) return true;
-      return false;
-    });
+    this.marks.keepOwed(this.outputs.values());
   }
 
   private checkRoom(): void {

@@ -17,7 +17,7 @@
 // after goes out raw: a program that asks now waits for the answer. A
 // sequence that starts in the backlog and ends after it goes out as it is.
 
-import type { Hub, OutputId, TakeCopy } from '../core/hub.js';
+import type { Hub, OutputId, Take } from '../core/hub.js';
 import { QueryFilter } from '../core/queries.js';
 
 /** A socket's worth of unsent bytes before the pump waits for 'drain'. */
@@ -104,7 +104,7 @@ export class Pump {
     try {
       if (this.sink.queuedBytes() < this.highWaterBytes) this.stalledSince = null;
       while (!this.isClosed && this.sink.queuedBytes() < this.highWaterBytes) {
-        const t = this.hub.takeCopy(this.output, this.chunkBytes);
+        const t = this.hub.take(this.output, this.chunkBytes);
         if (this.replay) this.send(this.replayed(this.replay, t));
         else this.send(t);
         if (!t.data && !t.eof && t.lostBytes === 0) break;
@@ -115,7 +115,7 @@ export class Pump {
     }
   }
 
-  private send(t: TakeCopy): void {
+  private send(t: Take): void {
     if (t.lostBytes > 0) this.sink.gap(t.lostBytes);
     if (t.data && t.data.length > 0) this.sink.data(t.data);
     if (t.eof) this.sink.eof();
@@ -128,7 +128,7 @@ export class Pump {
    * sends raw. Offsets, not counts, say what is backlog: a clear (hNc) moves
    * the output past it without a gap.
    */
-  private replayed(r: Replay, t: TakeCopy): TakeCopy {
+  private replayed(r: Replay, t: Take): Take {
     if (t.lostBytes > 0) {
       const held = r.filter.end();
       if (held.length > 0) this.sink.data(held);

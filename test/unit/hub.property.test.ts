@@ -1,7 +1,7 @@
 // hub.property.test.ts — Hub against a naive model, over random schedules.
 //
 // fast-check drives random schedules of writes (0 to a few rings long, into
-// rings of 1..64 bytes so wraparound is everywhere), takes (views and copies,
+// rings of 1..64 bytes so wraparound is everywhere), takes (shared copies,
 // random maxBytes), joins (backlog or new), leaves, pacing switches, clears,
 // ends and reopens. The model is the whole stream as a plain array, a cursor per
 // reader, and the eof marks each reader is owed. Every step checks what the
@@ -30,7 +30,7 @@ import type { OutputId, Pacing } from '../../src/core/hub.js';
 
 type Op =
   | { t: 'write'; len: number }
-  | { t: 'take'; r: number; max: number; copy: boolean }
+  | { t: 'take'; r: number; max: number }
   | { t: 'join'; fromNew: boolean; holds: boolean }
   | { t: 'leave'; r: number }
   | { t: 'pacing'; mode: Pacing }
@@ -128,7 +128,7 @@ class Sim {
   step(op: Op): void {
     switch (op.t) {
       case 'write': return this.write(op.len);
-      case 'take': return this.take(op.r, op.max, op.copy);
+      case 'take': return this.take(op.r, op.max);
       case 'join': return this.join(op.fromNew, op.holds);
       case 'leave': return this.leave(op.r);
       case 'pacing': return this.pace(op.mode);
@@ -155,26 +155,14 @@ class Sim {
     }
   }
 
-  take(index: number, max: number, copy: boolean): void {
+  take(index: number, max: number): void {
     const r = this.pick(index);
     if (!r) return;
-    let data: Buffer;
-    let lostBytes: number;
-    let eof: boolean;
-    if (copy) {
-      const t = this.hub.takeCopy(r.id, max);
-      data = t.data ?? Buffer.alloc(0);
-      check(t.data === null || t.data.length > 0, 'takeCopy: an empty Buffer instead of null');
-      ({ lostBytes, eof } = t);
-    } else {
-      const t = this.hub.take(r.id, max);
-      check(t.chunks.length <= 2, `take: ${t.chunks.length} chunks`);
-      for (const c of t.chunks) check(c.length > 0, 'take: an empty chunk');
-      if (t.chunks.length === 2) note('take across the wrap');
-      data = Buffer.concat(t.chunks);
-      ({ lostBytes, eof } = t);
-    }
-    const what = `reader ${r.id} take(${max}${copy ? ', copy' : ''}) at ${r.cursor}`;
+    const t = this.hub.take(r.id, max);
+    const data = t.data ?? Buffer.alloc(0);
+    check(t.data === null || t.data.length > 0, 'take: an empty Buffer instead of null');
+    const { lostBytes, eof } = t;
+    const what = `reader ${r.id} take(${max}) at ${r.cursor}`;
 
     // A reader the ring has lapped jumps to the oldest byte held, or to an
     // end mark it is owed inside the lost bytes, and is told exactly how far.
@@ -194,8 +182,7 @@ class Sim {
 
     const stop = Math.min(r.pending[0] ?? this.end, r.cursor + max);
     const most = Math.max(0, stop - r.cursor);
-    if (copy) check(most === 0 ? data.length === 0 : data.length >= 1 && data.length <= most, `${what}: ${data.length} bytes, want 1..${most}`);
-    else same(data.length, most, `${what}: bytes`);
+    check(most === 0 ? data.length === 0 : data.length >= 1 && data.length <= most, `${what}: ${data.length} bytes, want 1..${most}`);
     for (let i = 0; i < data.length; i++) {
       if (data[i] !== this.stream[r.cursor + i]) throw new Error(`${what}: byte ${r.cursor + i} is ${data[i]}, want ${this.stream[r.cursor + i]}`);
       r.received.push(data[i]!);
@@ -294,7 +281,7 @@ class Sim {
       const most = 2 * r.pending.length + (this.end - r.cursor) + 2;
       for (let guard = 0; r.cursor < this.end || r.pending.length > 0; guard++) {
         check(guard < most, `reader ${r.id} does not drain`);
-        this.take(this.live().indexOf(r), Infinity, guard % 2 === 1);
+        this.take(this.live().indexOf(r), Infinity);
       }
     }
     this.invariants();
@@ -339,7 +326,7 @@ function opsArb(withPacing: boolean, withHolds = false): fc.Arbitrary<Op[]> {
   const joinArb = fc.tuple(fc.boolean(), holdsArb).map(([fromNew, holds]): Op => ({ t: 'join', fromNew, holds }));
   const arbs: fc.WeightedArbitrary<Op>[] = [
     { weight: 6, arbitrary: lenArb.map((len): Op => ({ t: 'write', len })) },
-    { weight: 6, arbitrary: fc.record({ r: fc.nat(7), max: maxArb, copy: fc.boolean() }).map((x): Op => ({ t: 'take', ...x })) },
+    { weight: 6, arbitrary: fc.record({ r: fc.nat(7), max: maxArb }).map((x): Op => ({ t: 'take', ...x })) },
     { weight: 2, arbitrary: joinArb },
     { weight: 1, arbitrary: fc.nat(7).map((r): Op => ({ t: 'leave', r })) },
     { weight: 1, arbitrary: fc.constant<Op>({ t: 'clear' }) },
@@ -399,7 +386,7 @@ describe('Hub against a model', () => {
   }, timeoutMs);
 
   it.skipIf(params.numRuns !== undefined && params.numRuns < 100)('the schedules above reached every case', () => {
-    const cases = ['short paranoid write', 'short held write', 'room', 'lapped', 'lapped across an end', 'take across the wrap', 'eof', 'clear dropped unread bytes'];
+    const cases = ['short paranoid write', 'short held write', 'room', 'lapped', 'lapped across an end', 'eof', 'clear dropped unread bytes'];
     for (const what of cases) check((reached.get(what) ?? 0) > 0, `no schedule reached: ${what}`);
   });
 });
