@@ -7,6 +7,7 @@
 // flag, a subcommand, a name with no live server — is commands.ts's.
 
 import type { Client } from '../client/client.js';
+import type { Shell } from '../shell/shell.js';
 import { greet } from '../client/connect.js';
 import { IoError, UsageError } from '../core/errors.js';
 import { SLOW_PACE_MS, START_WORDS, type StartWord } from '../core/words.js';
@@ -66,7 +67,10 @@ export async function attachShell(greeted: Promise<Client>, name: string, words:
     const cmds = w === 'zap' ? hubs.map((h) => `h${h}c`) : w === 'slow' || w === 'fast' ? hubs.map((h) => `h${h}t${w === 'slow' ? SLOW_PACE_MS : 0}`) : [];
     for (const c of cmds) {
       const reply = await client.ctl(c);
-      if (reply !== 'ok' && !reply.includes('not started')) process.stderr.write(`${reply}\n`);
+      if (reply === 'ok' || reply.includes('not started')) continue;
+      // refused (a watch or write token): said once for the word, and the attach goes on without it
+      process.stderr.write(`${reply.replace(/^io: ctl: /, `io: ${w}: `)}\n`);
+      break;
     }
   }
   const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, {
@@ -74,6 +78,11 @@ export async function attachShell(greeted: Promise<Client>, name: string, words:
     startHost: hostStarter(name, token),
     ...(process.env['IO_SESSION'] ? { inside: process.env['IO_SESSION'] } : {}),
   });
+  return runShell(shell, name);
+}
+
+/** A shell on this process's terminal, to its end: signals detach it; exits with its status. */
+export async function runShell(shell: Shell, name: string): Promise<never> {
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
   // Ctrl-C, or Ctrl-\ as in raw mode, on a cooked terminal: this client leaves, the session goes on
   // (raw mode passes Ctrl-C through, and takes Ctrl-\ itself).
@@ -85,7 +94,9 @@ export async function attachShell(greeted: Promise<Client>, name: string, words:
 
 /** The lowest trihub with nothing on it. */
 async function freeTrihub(client: Client): Promise<number> {
-  const s = JSON.parse(await client.ctl('status', { json: true })) as { sessions: { trihub: number }[]; hosts: { trihub: number }[] };
+  const reply = await client.ctl('status', { json: true });
+  if (reply.startsWith('io:')) throw new IoError('IO_ERR_AUTH', reply.replace(/^io: ctl: /, 'io: here: '));
+  const s = JSON.parse(reply) as { sessions: { trihub: number }[]; hosts: { trihub: number }[] };
   const used = new Set([...s.sessions, ...s.hosts].map((x) => x.trihub));
   let n = 0;
   while (used.has(n)) n += 3;

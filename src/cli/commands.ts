@@ -226,6 +226,7 @@ function age(ms: number): string {
 
 async function readHub(name: string, hub: number, fromNew: boolean): Promise<void> {
   const client = await attach(name, attachOpts());
+  client.checkHubs(hub);
   client.on({
     dataPieces: (_h, pieces) => {
       if (!writeDirect(process.stdout, pieces)) {
@@ -293,6 +294,7 @@ async function attachNats(target: NatsTarget): Promise<void> {
 
 async function writeHub(name: string, hub: number): Promise<void> {
   const client = await attach(name, attachOpts());
+  client.checkHubs(hub);
   client.on({
     error: (_h, message) => {
       process.stderr.write(`${message}\n`);
@@ -361,6 +363,7 @@ async function host(name: string, trihub: number, readyFd: number | undefined): 
   let client: Client;
   try {
     client = await attach(name, attachOpts());
+    client.checkHubs(trihub, trihub + 1, trihub + 2);
   } catch (err) {
     ready((err as Error).message);
     throw err;

@@ -6,8 +6,9 @@
 
 import { Command } from 'commander';
 import { attach } from '../client/connect.js';
-import { IoError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { Shell } from '../shell/shell.js';
+import { runShell } from './attach.js';
 import { startHost } from './daemon.js';
 import { VERSION, runMain } from './main.js';
 import { usageOutput } from './options.js';
@@ -35,11 +36,7 @@ runMain(async () => {
     return Number(h);
   });
   const client = await attach(name);
-  const out = nums.find((h) => h >= client.hello.maxHubs);
-  if (out !== undefined) {
-    client.close();
-    throw new IoError('IO_ERR_HUB', `io: hub ${out}: out of range (0-${client.hello.maxHubs - 1})`);
-  }
+  client.checkHubs(...nums);
   const [inHub, outHub, errHub] = nums;
   const hubs = inHub === undefined ? undefined : { in: inHub, out: outHub!, err: errHub! };
   const shell = new Shell(client, { input: process.stdin, output: process.stdout, errors: process.stderr }, {
@@ -48,9 +45,5 @@ runMain(async () => {
     startHost: (n) => startHost(name, n),
     ...(process.env['IO_SESSION'] ? { inside: process.env['IO_SESSION'] } : {}),
   });
-  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shell.finish(`io: ${name}: ${sig}; detached`, 1));
-  for (const sig of ['SIGINT', 'SIGQUIT'] as const) process.on(sig, () => shell.finish(`io: detached from ${name}`, 0));
-  const end = await shell.start();
-  if (end.message) process.stderr.write(`${end.isAfterSession ? '\n' : ''}${end.message}\n`);
-  process.exit(end.status);
+  return runShell(shell, name);
 });

@@ -149,6 +149,14 @@ export class Client {
     if (!this.isClosed) this.socket.end();
   }
 
+  /** Hubs this server has (a hub number is two bytes on the wire, and a server has fewer): else leave, refused. */
+  checkHubs(...hubs: number[]): void {
+    const out = hubs.find((h) => h >= this.hello.maxHubs);
+    if (out === undefined) return;
+    this.close();
+    throw new IoError('IO_ERR_HUB', `io: hub ${out}: out of range (0-${this.hello.maxHubs - 1})`);
+  }
+
   private request(type: FrameType, hub: number, payload: Buffer, flags = 0): Promise<string> {
     if (this.isClosed) return Promise.reject(new IoError('IO_ERR_CLOSED', `io: ${this.name}: connection closed`));
     return new Promise((resolve, reject) => {

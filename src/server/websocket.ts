@@ -53,6 +53,15 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
+/** A certificate or key file, or a one-line usage error naming the flag. */
+function readTlsFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new IoError('IO_ERR_USAGE', `io: ${flag} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 export class WsListener {
   private readonly server: Server;
   private readonly http: http.Server;
@@ -67,7 +76,15 @@ export class WsListener {
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
     if (opts.tlsCert !== undefined) {
       if (opts.tlsKey === undefined) throw new IoError('IO_ERR_USAGE', 'io: --tls-cert needs --tls-key');
-      this.http = https.createServer({ cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) }, onRequest);
+      const cert = readTlsFile('--tls-cert', opts.tlsCert);
+      const key = readTlsFile('--tls-key', opts.tlsKey);
+      try {
+        this.http = https.createServer({ cert, key }, onRequest);
+      } catch (err) {
+        // OpenSSL's words: `error:0480006C:PEM routines::no start line`, `…::key values mismatch`
+        const why = ((err as Error).message.split('::').at(-1) ?? '').trim();
+        throw new IoError('IO_ERR_USAGE', `io: --tls-cert ${opts.tlsCert} --tls-key ${opts.tlsKey}: not a certificate and its key (${why})`);
+      }
     } else this.http = http.createServer(onRequest);
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (_err, socket: Duplex) => socket.destroy());
@@ -102,19 +119,29 @@ export class WsListener {
     this.http.closeAllConnections();
   }
 
+  /** A path's first segment names this server's session, as typed or percent-encoded (a name may hold + or @). */
+  private isOurName(segment: string): boolean {
+    try {
+      return decodeURIComponent(segment) === this.server.name;
+    } catch {
+      return false; // a stray % is no name
+    }
+  }
+
   private peerOf(req: http.IncomingMessage): string {
     return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
-    const prefix = `/${this.server.name}/`;
-    if (url.pathname === `/${this.server.name}`) {
-      res.writeHead(301, { location: `${prefix}${url.search}` }).end();
+    const m = /^\/([^/]+)(?:\/(.*))?$/.exec(url.pathname);
+    const isOurs = m !== null && this.isOurName(m[1]!);
+    if (isOurs && m[2] === undefined) {
+      res.writeHead(301, { location: `/${m[1]}/${url.search}` }).end();
       return;
     }
-    if (url.pathname === `${prefix}ws` && req.method === 'GET') return this.answerProbe(req, res, url);
-    const asset = url.pathname.startsWith(prefix) ? this.files.get(url.pathname.slice(prefix.length)) : undefined;
+    if (isOurs && m[2] === 'ws' && req.method === 'GET') return this.answerProbe(req, res, url);
+    const asset = isOurs ? this.files.get(m[2]!) : undefined;
     if (req.method !== 'GET' || !asset || !existsSync(asset.file)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('io: not found\n');
       return;
@@ -163,7 +190,7 @@ export class WsListener {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://x');
     const m = /^\/([^/]+)\/(?:(ws)|(read|write)\/(\d{1,5}))$/.exec(url.pathname);
-    if (!m || m[1] !== this.server.name) return this.refuse(req, socket, 404, 'no such path');
+    if (!m || !this.isOurName(m[1]!)) return this.refuse(req, socket, 404, 'no such path');
     const origin = req.headers.origin;
     if (origin !== undefined) {
       let host: string | null = null;

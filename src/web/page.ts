@@ -163,11 +163,12 @@ async function main(): Promise<void> {
       };
       if (wasOpen) return retry();
       // Refused before it opened: a browser does not say why, so ask the same path plainly.
-      // A token that is not valid will not become so: say so, and stop.
-      fetch(`/${encodeURIComponent(name)}/ws?token=${encodeURIComponent(token)}`).then(
-        (res) => (res.status === 401 ? setState(`no valid token (401): open this page with #token=… from the server's ${name}.token`, true) : retry()),
-        retry,
-      );
+      // A token that is not valid will not become so, nor a name this server does not serve: say so, and stop.
+      fetch(`/${encodeURIComponent(name)}/ws?token=${encodeURIComponent(token)}`).then((res) => {
+        if (res.status === 401) setState(`no valid token (401): open this page with #token=… from the server's ${name}.token`, true);
+        else if (res.status === 404) setState(`no session named ${name} here (404)`, true);
+        else retry();
+      }, retry);
     };
   };
   connect();

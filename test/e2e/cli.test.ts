@@ -221,6 +221,36 @@ describe('starting', () => {
     expect(r).toEqual({ status: 1, stdout: '', stderr: 'io: hub 99: out of range (0-63)\n' });
   });
 
+  it('io read, io write and io host with a hub past the server\'s, up to 99999: one line, exit 1', async () => {
+    const { env } = world();
+    await start(env, 'hw');
+    for (const args of [['read', 'hw', '70000'], ['write', 'hw', '70000'], ['read', 'hw', '64'], ['write', 'hw', '99999'], ['host', 'hw', '63']]) {
+      const r = await runIo('io', args, env, 'x\n');
+      expect({ args, ...r }).toEqual({ args, status: 1, stdout: '', stderr: `io: hub ${args[0] === 'host' ? 64 : args[2]}: out of range (0-63)\n` });
+    }
+  });
+
+  it('--tls-cert/--tls-key that cannot serve: one line naming the flag and why, exit 1, for io and iosrv', async () => {
+    const { dir, env } = world();
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    const other = join(dir, 'other.pem');
+    spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    spawnSync('openssl', ['genrsa', '-out', other, '2048'], { stdio: 'ignore' });
+    const cases: [string, string, RegExp][] = [
+      [join(dir, 'none.pem'), key, /^io: --tls-cert \S+none\.pem: cannot read \(ENOENT\)\n$/],
+      [cert, join(dir, 'none.pem'), /^io: --tls-key \S+none\.pem: cannot read \(ENOENT\)\n$/],
+      [key, key, /^io: --tls-cert \S+ --tls-key \S+: not a certificate and its key \(no start line\)\n$/],
+      [cert, other, /^io: --tls-cert \S+ --tls-key \S+: not a certificate and its key \(key values mismatch\)\n$/],
+    ];
+    for (const [i, [c, k, want]] of cases.entries()) {
+      for (const program of ['io', 'iosrv'] as const) {
+        const r = await runIo(program, ['--listen', '127.0.0.1:0', '--tls-cert', c, '--tls-key', k, '-c', 'cat', `tls${i}${program}`], env, '');
+        expect({ program, i, status: r.status, stderr: r.stderr }).toEqual({ program, i, status: 1, stderr: expect.stringMatching(want) });
+      }
+    }
+  });
+
   it('a name whose path in IO_DIR is not a socket (a log file, a directory): one line, exit 1, and it is left alone', async () => {
     const { dir, env } = world();
     writeFileSync(join(dir, 'lg.log'), 'a log\n');

@@ -157,6 +157,28 @@ describe('websocket listener', () => {
     expect(r.stderr).not.toMatch(/JSON|write to hub 0/);
   });
 
+  it('io ws://… here with a write token is refused in one line; zap with a watch token is said once, and the attach goes on', async () => {
+    const { srv, base } = await startWs(scope);
+    expect(await runIo('io', [base, 'here', '--token', WRITE], envIn(srv.dir), '')).toEqual({ status: 1, stdout: '', stderr: 'io: here: not allowed for a write client\n' });
+    const r = await runIo('io', [base, 'zap', '--token', WATCH], envIn(srv.dir), '');
+    expect(r.status).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('io: zap:'))).toEqual(['io: zap: not allowed for a watch client']);
+  });
+
+  it('a session whose name holds + and @ is found by its percent-encoded path too (the page encodes it)', async () => {
+    const { base, token } = await startWs(scope, [], 'a+b@c.d');
+    const http = base.replace(/^ws/, 'http').replace('/a+b@c.d', '');
+    for (const name of ['a+b@c.d', 'a%2Bb%40c.d']) {
+      expect((await fetch(`${http}/${name}/`)).status).toBe(200);
+      expect((await fetch(`${http}/${name}/ws?token=${token}`)).status).toBe(426);
+      const ws = await openWs(`${base.replace('/a+b@c.d', '')}/${name}/ws?token=${token}`);
+      expect(ws.readyState).toBe(WebSocket.OPEN);
+      ws.close();
+    }
+    expect((await fetch(`${http}/a%2/ws?token=${token}`)).status).toBe(404);
+    expect((await fetch(`${http}/other/ws?token=${token}`)).status).toBe(404);
+  });
+
   it('a quit over ws is a quit, not a lost connection: io read exits 0', async () => {
     const { srv, base, token } = await startWs(scope);
     const reader = spawnIo(scope, 'io', ['read', `${base}`, '1', '--new'], envIn(srv.dir, { IO_TOKEN: token }));
