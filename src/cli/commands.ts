@@ -28,12 +28,12 @@ import { readyLine, startInBackground } from './daemon.js';
 import { VERSION, exitAfterStdout, watchStdout } from './main.js';
 import { addServerFlags, checkServerFlags, nameAfterLogFlag, usageOutput, type ServerFlags } from './options.js';
 
-type IoFlags = ServerFlags & { a?: boolean; i?: boolean; token?: string; insecure?: boolean };
+type IoFlags = ServerFlags & { a?: boolean; i?: boolean; token?: string; insecure?: boolean; ca?: string };
 
 /** How to reach a target: the token and TLS choice given on the command line. */
 function attachOpts(): AttachOptions {
   const f = program.opts<IoFlags>();
-  return { ...(f.token ? { token: f.token } : {}), ...(f.insecure ? { insecure: true } : {}) };
+  return { ...(f.token ? { token: f.token } : {}), ...(f.insecure ? { insecure: true } : {}), ...(f.ca ? { ca: f.ca } : {}) };
 }
 
 const program = usageOutput(new Command('io'))
@@ -44,7 +44,8 @@ const program = usageOutput(new Command('io'))
   .option('-a', 'attach after starting the server')
   .option('-i', 'run the server here: its log on this terminal, typed lines to the ctl')
   .option('--token <token>', 'token for a ws:// or wss:// server (else $IO_TOKEN, else the local token file)')
-  .option('--insecure', 'wss://: accept a certificate no CA vouches for (self-signed)');
+  .option('--insecure', 'wss://: accept a certificate no CA vouches for (self-signed)')
+  .option('--ca <file>', 'wss://: also trust this CA certificate (PEM), as a self-signed server\'s own');
 addServerFlags(program);
 program.addHelpText('after', `
 Examples:
@@ -102,9 +103,9 @@ program
   .action((name: string, trihub: number, o: { readyFd?: number }) => host(name, trihub, o.readyFd));
 
 // io's own flags start or attach to a session; a subcommand (io ls, io read …) takes only its own, and
-// the ones for reaching a server (--token, --insecure, --nats-creds): `io -c cmd ls` must not look like a start
+// the ones for reaching a server (--token, --insecure, --ca, --nats-creds): `io -c cmd ls` must not look like a start
 program.hook('preSubcommand', (_io, sub) => {
-  const given = startFlagsGiven(['token', 'insecure', 'natsCreds']);
+  const given = startFlagsGiven(['token', 'insecure', 'ca', 'natsCreds']);
   if (given) throw new UsageError(`io: ${sub.name()}: ${given} would not apply (flags for starting a session)`);
 });
 
@@ -134,6 +135,9 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
   if (f.a && f.i) throw new UsageError('io: -a and -i cannot be used together (-i keeps the server here; attach from another terminal)');
   const natsTarget = nameArg ? /^nats:\/\/([^/]+)\/([^/]+)\/?$/.exec(nameArg) : null;
   if (natsTarget) {
+    if (words.length > 0) throw new UsageError(`io: ${nameArg}: no client words through NATS (${words.join(' ')})`);
+    const given = startFlagsGiven(['natsCreds']);
+    if (given) throw new UsageError(`io: ${nameArg}: a NATS stream is attached to, not started: ${given} would not apply`);
     return attachNats({ servers: natsTarget[1]!.split(',').map((h) => `nats://${h}`), name: natsTarget[2]!, creds: f.natsCreds ?? null });
   }
   checkServerFlags(f);
@@ -145,7 +149,7 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
   // A socket path (another user's shared session, /tmp/io-1000/chat) is attached to, never started;
   // with a flag that starts a server, it is a session name, and a bad one.
   if (nameArg?.includes('/') && !(f.i || f.a || f.c !== undefined || f.d)) {
-    const given = startFlagsGiven(['token', 'insecure']);
+    const given = startFlagsGiven(['token', 'insecure', 'ca']);
     if (given) throw new UsageError(`io: ${nameArg}: a socket path is attached to, not started: ${given} would not apply`);
     return attachShell(attach(nameArg, attachOpts()), nameArg, startWords, f.token);
   }
@@ -285,6 +289,8 @@ async function attachNats(target: NatsTarget): Promise<void> {
     }
     natsWrite(nc, target.name, 0, b);
   });
+  // input that ends (a pipe) ends this client, as on the Unix socket: the session goes on
+  stdin.on('end', () => leave(0, null));
   process.on('SIGTERM', () => leave(1, `io: ${target.name}: SIGTERM; detached`));
   const out = followHub(nc, target.name, 1, { data: (b) => void process.stdout.write(b), gap: (n) => void process.stderr.write(`\r\nio: lost ${n} bytes\r\n`), eof: () => {} });
   void followHub(nc, target.name, 2, { data: (b) => void process.stderr.write(b), gap: () => {}, eof: () => {} }).catch(() => {});

@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { parseWsTarget } from '../core/address.js';
-import { IoError } from '../core/errors.js';
+import { IoError, UsageError } from '../core/errors.js';
 import { checkIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { connectUnix } from '../sys/socket.js';
-import { handshake } from '../sys/handshake.js';
+import { HANDSHAKE_TIMEOUT_MS, handshake } from '../sys/handshake.js';
 import { Client } from './client.js';
 
 export interface AttachOptions {
@@ -24,6 +24,18 @@ export interface AttachOptions {
   insecure?: boolean;
   /** Extra CA certificate (PEM) to trust for wss://. */
   ca?: string;
+}
+
+/** A URL that is not a ws:// target is no socket path: say what io takes. */
+function checkNotUrl(target: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1]?.toLowerCase();
+  if (scheme === undefined) return;
+  const why =
+    scheme === 'ws' || scheme === 'wss' ? `which session? (${scheme}://HOST:PORT/NAME)`
+    : scheme === 'http' || scheme === 'https' ? `that is the page's address; attach with ${scheme === 'https' ? 'wss' : 'ws'}://HOST:PORT/NAME`
+    : scheme === 'nats' ? 'not carried over NATS (io read nats://HOST:PORT/NAME/N and io nats://HOST:PORT/NAME are)'
+    : 'not an io address (a name, a socket path, ws://HOST:PORT/NAME, wss://…, nats://HOST:PORT/NAME)';
+  throw new UsageError(`io: ${target}: ${why}`);
 }
 
 /** The socket path of a target: a name in IO_DIR, or a path given as is. */
@@ -51,13 +63,32 @@ export function tokenFor(name: string, host: string, opts: AttachOptions): strin
   }
 }
 
+/** What a failed WebSocket connection says, with a hint where the cause is a usual one. */
+function wsError(url: string, err: NodeJS.ErrnoException): IoError {
+  if (/handshake has timed out/.test(err.message)) return new IoError('IO_ERR_NO_SERVER', `io: ${url}: no answer from the server in ${HANDSHAKE_TIMEOUT_MS} ms`);
+  const code = err.code ?? err.message;
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) return new IoError('IO_ERR_AUTH', `io: ${url}: ${code} (a certificate no CA vouches for: trust it with --ca FILE, or --insecure)`);
+  if (code === 'ECONNRESET' || code === 'EPROTO') return new IoError('IO_ERR_NO_SERVER', `io: ${url}: ${code} (hung up in the handshake: wss:// to a ws:// server, or the other way round?)`);
+  return new IoError('IO_ERR_NO_SERVER', `io: ${url}: ${code}`);
+}
+
+function readCa(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new IoError('IO_ERR_USAGE', `io: --ca ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 async function connectWs(url: string, token: string | null, opts: AttachOptions): Promise<Duplex> {
   const { WebSocket, createWebSocketStream } = require('ws') as typeof import('ws');
+  const ca = opts.ca ? readCa(opts.ca) : null;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url}/ws`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       ...(opts.insecure ? { rejectUnauthorized: false } : {}),
-      ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}),
+      ...(ca ? { ca } : {}),
     });
     ws.once('open', () => {
       ws.removeAllListeners('error');
@@ -68,13 +99,14 @@ async function connectWs(url: string, token: string | null, opts: AttachOptions)
       ws.terminate();
       reject(new IoError(res.statusCode === 401 || res.statusCode === 403 ? 'IO_ERR_AUTH' : 'IO_ERR_NO_SERVER', `io: ${url}: ${why}`));
     });
-    ws.once('error', (err: NodeJS.ErrnoException) => reject(new IoError('IO_ERR_NO_SERVER', `io: ${url}: ${err.code ?? err.message}`)));
+    ws.once('error', (err: NodeJS.ErrnoException) => reject(wsError(url, err)));
   });
 }
 
 /** Connect and greet; reject with an IoError naming the target and the reason. */
 export async function attach(target: string, opts: AttachOptions = {}): Promise<Client> {
   const ws = parseWsTarget(target);
+  if (!ws) checkNotUrl(target);
   return greet(ws ? await connectWs(ws.url, tokenFor(ws.name, ws.host, opts), opts) : await connectUnix(targetPath(target, opts), target), target);
 }
 

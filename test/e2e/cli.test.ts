@@ -251,6 +251,21 @@ describe('starting', () => {
     }
   });
 
+  it('an address io does not take: one line saying what it does take, exit 2, nothing dialled', async () => {
+    const { env } = world();
+    const cases: [string[], string][] = [
+      [['http://127.0.0.1:7000/demo/'], "io: http://127.0.0.1:7000/demo/: that is the page's address; attach with ws://HOST:PORT/NAME\n"],
+      [['read', 'https://h:1/demo', '1'], "io: https://h:1/demo: that is the page's address; attach with wss://HOST:PORT/NAME\n"],
+      [['ws://127.0.0.1:7000/'], 'io: ws://127.0.0.1:7000/: which session? (ws://HOST:PORT/NAME)\n'],
+      [['ftp://h/demo'], 'io: ftp://h/demo: not an io address (a name, a socket path, ws://HOST:PORT/NAME, wss://…, nats://HOST:PORT/NAME)\n'],
+      [['write', 'nats://127.0.0.1:4222/demo', '0'], 'io: nats://127.0.0.1:4222/demo: not carried over NATS (io read nats://HOST:PORT/NAME/N and io nats://HOST:PORT/NAME are)\n'],
+      [['ctl', 'nats://127.0.0.1:4222/demo', 'status'], 'io: nats://127.0.0.1:4222/demo: not carried over NATS (io read nats://HOST:PORT/NAME/N and io nats://HOST:PORT/NAME are)\n'],
+      [['nats://127.0.0.1:4222/demo', 'zap'], 'io: nats://127.0.0.1:4222/demo: no client words through NATS (zap)\n'],
+      [['-a', 'nats://127.0.0.1:4222/demo'], 'io: nats://127.0.0.1:4222/demo: a NATS stream is attached to, not started: -a would not apply\n'],
+    ];
+    for (const [args, stderr] of cases) expect({ args, ...(await runIo('io', args, env, '')) }).toEqual({ args, status: 2, stdout: '', stderr });
+  });
+
   it('a name whose path in IO_DIR is not a socket (a log file, a directory): one line, exit 1, and it is left alone', async () => {
     const { dir, env } = world();
     writeFileSync(join(dir, 'lg.log'), 'a log\n');

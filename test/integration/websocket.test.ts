@@ -9,7 +9,9 @@
 // --token-file the test writes.
 
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -126,7 +128,9 @@ describe('websocket listener', () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     const { base, token } = await startWs(scope, ['--tls-cert', cert, '--tls-key', key], 'sec');
     expect(base.startsWith('wss://')).toBe(true);
-    await expect(attach(base, { token })).rejects.toThrow();
+    await expect(attach(base, { token })).rejects.toThrow(/: DEPTH_ZERO_SELF_SIGNED_CERT \(a certificate no CA vouches for: trust it with --ca FILE, or --insecure\)$/);
+    await expect(attach(base.replace('wss:', 'ws:'), { token })).rejects.toThrow(/: ECONNRESET \(hung up in the handshake: wss:\/\/ to a ws:\/\/ server, or the other way round\?\)$/);
+    await expect(attach(base, { token, ca: join(dir, 'none.pem') })).rejects.toThrow(/^io: --ca \S+none\.pem: cannot read \(ENOENT\)$/);
     const client = await attach(base, { token, ca: cert });
     scope.defer(() => client.close());
     let text = '';
@@ -177,6 +181,16 @@ describe('websocket listener', () => {
     }
     expect((await fetch(`${http}/a%2/ws?token=${token}`)).status).toBe(404);
     expect((await fetch(`${http}/other/ws?token=${token}`)).status).toBe(404);
+  });
+
+  it('a server that takes the connection and never answers the upgrade: one line after the handshake limit', { timeout: 15_000 }, async () => {
+    const dir = tmpIoDir(scope);
+    const mute = net.createServer((s) => scope.defer(() => s.destroy())).listen(0, '127.0.0.1');
+    scope.defer(() => mute.close());
+    await once(mute, 'listening');
+    const { port } = mute.address() as net.AddressInfo;
+    const r = await runIo('io', ['read', `ws://127.0.0.1:${port}/x`, '1'], envIn(dir), '');
+    expect(r).toEqual({ status: 1, stdout: '', stderr: `io: ws://127.0.0.1:${port}/x: no answer from the server in 5000 ms\n` });
   });
 
   it('a quit over ws is a quit, not a lost connection: io read exits 0', async () => {
