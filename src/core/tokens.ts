@@ -2,7 +2,8 @@
 //
 // Roles: watch (read hubs), write (read and write hubs), control (also ctl,
 // remote and local). Blank lines and lines starting with # are skipped. A bad
-// line is an error naming its number; no token is ever echoed back.
+// line, or a token given twice, is an error naming its number; no token is
+// ever echoed back.
 
 import { IoError } from './errors.js';
 
@@ -19,6 +20,7 @@ export interface TokenEntry {
 
 export function parseTokenFile(text: string, source = 'token file'): TokenEntry[] | IoError {
   const entries: TokenEntry[] = [];
+  const lineOf = new Map<string, number>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -32,6 +34,10 @@ export function parseTokenFile(text: string, source = 'token file'): TokenEntry[
     if (token.length < TOKEN_MIN_CHARS || token.length > TOKEN_MAX_CHARS || !/^[\x21-\x7e]+$/.test(token)) {
       return new IoError('IO_ERR_AUTH', `${where}: a token is ${TOKEN_MIN_CHARS}-${TOKEN_MAX_CHARS} printable characters`);
     }
+    // one token, one role: a token under two would get the first's, whatever the second line meant
+    const first = lineOf.get(token);
+    if (first !== undefined) return new IoError('IO_ERR_AUTH', `${where}: the token of line ${first} again (one token, one role)`);
+    lineOf.set(token, i + 1);
     entries.push({ role: role as TokenRole, token });
   }
   return entries;

@@ -249,8 +249,8 @@ export class Conn implements Client {
   private onHost(f: DecodedFrame): void {
     if (this.role !== 'control') return this.deny(f, `local ${f.hub}`);
     const spec = payloadObject(f.payload);
-    if (!spec || !Number.isSafeInteger(spec['pid'])) {
-      return this.send(Frame.reply, f.hub, Buffer.from(`io: local ${f.hub}: a host frame carries JSON {"pid": number}`));
+    if (!spec || !Number.isSafeInteger(spec['pid']) || (spec['pid'] as number) <= 0) {
+      return this.send(Frame.reply, f.hub, Buffer.from(`io: local ${f.hub}: a host frame carries JSON {"pid": N}, a process id`));
     }
     const reply = this.server.host(f.hub, spec['pid'] as number, this);
     this.send(Frame.reply, f.hub, Buffer.from(reply));

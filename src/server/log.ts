@@ -4,7 +4,8 @@
 // (connects, ctl commands, gaps, hubs started) only while verbose (-v, ctl
 // debug; shutup stops it). The sink is a file (-l) or a stream (stderr for
 // -i). A sink that fails is reported once on stderr and then dropped: a full
-// disk must not stop the server.
+// disk must not stop the server. What a client sent (a ctl command, a name)
+// is logged with its control characters escaped: one event, one line.
 
 import { openSync, writeSync } from 'node:fs';
 
@@ -34,6 +35,11 @@ export function isoTime(ms: number): string {
   return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}.${String(d.getUTCMilliseconds()).padStart(3, '0')}Z`;
 }
 
+/** Control characters as \\xNN (a tab stays): nothing a client sends can start a log line of its own, or move a terminal's cursor. */
+export function oneLine(text: string): string {
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function streamSink(stream: NodeJS.WritableStream): LogSink {
   return { write: (line) => void stream.write(line) };
 }
@@ -60,7 +66,7 @@ export class Log {
   private emit(text: string): void {
     if (!this.sink) return;
     try {
-      this.sink.write(`${isoTime(Date.now())} ${text}\n`);
+      this.sink.write(`${isoTime(Date.now())} ${oneLine(text)}\n`);
     } catch (err) {
       this.sink = null;
       process.stderr.write(`io: log: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}: logging stopped, the server goes on\n`);

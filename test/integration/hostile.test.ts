@@ -214,15 +214,17 @@ describe('hostile clients', () => {
       encodeFrameJoined(Frame.spawn, 6, Buffer.from('{"cmd": 42}')),
       encodeFrameJoined(Frame.host, 9, Buffer.from('[]')),
       encodeFrameJoined(Frame.host, 12, Buffer.alloc(0)),
+      encodeFrameJoined(Frame.host, 15, Buffer.from('{"pid": -5}')),
     ]));
     let got = Buffer.alloc(0);
     s.on('data', (b: Buffer) => (got = Buffer.concat([got, b])));
-    await waitFor(() => framesOf(got).frames.filter((f) => f.type === Frame.reply).length === 4, { what: 'four replies' });
+    await waitFor(() => framesOf(got).frames.filter((f) => f.type === Frame.reply).length === 5, { what: 'five replies' });
     expect(framesOf(got).frames.filter((f) => f.type === Frame.reply).map((f) => `${f.hub}: ${f.payload.toString()}`)).toEqual([
       '3: io: remote 3: a spawn frame carries JSON {"cmd"?: string}',
       '6: io: remote 6: a spawn frame carries JSON {"cmd"?: string}',
-      '9: io: local 9: a host frame carries JSON {"pid": number}',
-      '12: io: local 12: a host frame carries JSON {"pid": number}',
+      '9: io: local 9: a host frame carries JSON {"pid": N}, a process id',
+      '12: io: local 12: a host frame carries JSON {"pid": N}, a process id',
+      '15: io: local 15: a host frame carries JSON {"pid": N}, a process id',
     ]);
     expect(await rawCtl(srv.sock, 'status')).not.toMatch(/^trihub/m);
     s.destroy();

@@ -97,12 +97,18 @@ describe('parseTokenFile', () => {
   it('reads back every well-formed file it is given', { timeout: TIMEOUT_MS }, () => {
     const entry = fc.record({ role: fc.constantFrom(...ROLES), token: goodToken });
     fc.assert(
-      fc.property(fc.array(entry, { maxLength: 8 }), fc.constantFrom('\n', '\r\n'), (entries, nl) => {
+      fc.property(fc.uniqueArray(entry, { selector: (e) => e.token, maxLength: 8 }), fc.constantFrom('\n', '\r\n'), (entries, nl) => {
         const text = ['# tokens', ...entries.map((e) => `${e.role} ${e.token}`), ''].join(nl);
         expect(parseTokenFile(text, SOURCE)).toEqual(entries);
       }),
       params(0.2),
     );
+  });
+
+  it('a token given twice is refused, naming both lines and neither role nor token', () => {
+    const token = 'same-token-0123456789abcdef';
+    const got = parseTokenFile(`control ${token}\n# then\nwatch ${token}\n`, SOURCE);
+    expect(got).toEqual(new IoError('IO_ERR_AUTH', 'io: tokens: line 3: the token of line 1 again (one token, one role)'));
   });
 
   // The plain case of the property above, so a regression reads as what it is.
