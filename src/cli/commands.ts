@@ -14,7 +14,7 @@ import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { attach, greet, type AttachOptions } from '../client/connect.js';
-import { parseNatsTarget, parseWsTarget } from '../core/address.js';
+import { natsAuth, parseNatsTarget, parseWsTarget } from '../core/address.js';
 import type { NatsTarget } from '../client/nats.js';
 import { DETACH_KEY } from '../core/keys.js';
 import type { Client } from '../client/client.js';
@@ -26,7 +26,7 @@ import { dialSocket, probeSocket, removeStale } from '../sys/socket.js';
 import { attachShell, checkWords, sessionPath } from './attach.js';
 import { readyLine, startInBackground } from './daemon.js';
 import { VERSION, exitAfterStdout, watchStdout } from './main.js';
-import { addServerFlags, checkServerFlags, nameAfterLogFlag, usageOutput, type ServerFlags } from './options.js';
+import { NATS_URLS_ENV, addServerFlags, checkServerFlags, nameAfterLogFlag, usageOutput, type ServerFlags } from './options.js';
 
 type IoFlags = ServerFlags & { a?: boolean; i?: boolean; token?: string; insecure?: boolean; ca?: string };
 
@@ -170,7 +170,7 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
   let ws = '';
   let isRaced = false;
   try {
-    ws = await startInBackground(name, serverArgs(f), logFile);
+    ws = await startInBackground(name, serverArgs(f), logFile, natsSecrets(f));
   } catch (err) {
     // Another io started this name a moment before us: attach to that one, as to any live name.
     if (!(err instanceof IoError && err.code === 'IO_ERR_RUNNING')) throw err;
@@ -198,11 +198,16 @@ function serverArgs(f: IoFlags): string[] {
   if (f.tlsKey) args.push('--tls-key', f.tlsKey);
   args.push('--buffer', String(f.buffer), '--hubs', String(f.hubs), '--max-frame', String(f.maxFrame));
   args.push('--max-clients', String(f.maxClients), '--stall-timeout', String(f.stallTimeout));
-  if (f.nats) args.push('--nats', f.nats.join(','), '--nats-replicas', String(f.natsReplicas));
+  if (f.nats) args.push('--nats', natsAuth(f.nats).servers.join(','), '--nats-replicas', String(f.natsReplicas));
   if (f.natsHubs) args.push('--nats-hubs', f.natsHubs.join(','));
   if (f.natsWrite) args.push('--nats-write');
   if (f.natsCreds) args.push('--nats-creds', f.natsCreds);
   return args;
+}
+
+/** --nats URLs with a user and password go to the server through its environment, not its command line, which ps shows. */
+function natsSecrets(f: IoFlags): NodeJS.ProcessEnv {
+  return f.nats && natsAuth(f.nats).servers.join(',') !== f.nats.join(',') ? { [NATS_URLS_ENV]: f.nats.join(',') } : {};
 }
 
 async function ls(): Promise<void> {

@@ -25,8 +25,8 @@ export function readyLine(fd: number | undefined): (line: string) => void {
 }
 
 /** Start `iosrv ARGS NAME` in the background; resolves once it listens, with what its ready line added (its ws:// address). */
-export function startInBackground(name: string, serverArgs: string[], logFile: string | null): Promise<string> {
-  return startDetached('iosrv.js', ['--ready-fd', '3', ...serverArgs, '--', name], name, logFile);
+export function startInBackground(name: string, serverArgs: string[], logFile: string | null, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return startDetached('iosrv.js', ['--ready-fd', '3', ...serverArgs, '--', name], name, logFile, env);
 }
 
 /** Start a host process for trihub N of NAME (local N, here); resolves once it is wired. */

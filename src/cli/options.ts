@@ -11,8 +11,23 @@ import { DEFAULT_MAX_HUBS } from '../core/hubs.js';
 import { MAX_FRAME_BYTES } from '../core/frame.js';
 import { PACE_MAX_MS } from '../core/ctl.js';
 import { parseSize } from '../core/size.js';
-import { parseListen } from '../core/address.js';
+import { natsAuth, parseListen } from '../core/address.js';
 import { DEFAULT_MAX_CLIENTS, DEFAULT_STALL_TIMEOUT_MS } from '../core/limits.js';
+
+/** The --nats URLs with their credentials, as io hands them to the server it starts (see natsWithSecrets). */
+export const NATS_URLS_ENV = 'IO_NATS_URLS';
+
+/**
+ * The --nats URLs to use, and the environment for the sessions: io passes
+ * URLs with a user and password in $IO_NATS_URLS and the same URLs without
+ * them on the command line; they are taken when they name the same servers,
+ * and never passed on to a session.
+ */
+export function natsWithSecrets(nats: string[] | undefined, env: NodeJS.ProcessEnv): { nats: string[] | undefined; env: NodeJS.ProcessEnv } {
+  const { [NATS_URLS_ENV]: secret, ...rest } = env;
+  const full = secret?.split(',');
+  return { nats: nats && full && natsAuth(full).servers.join(',') === nats.join(',') ? full : nats, env: rest };
+}
 
 export interface ServerFlags {
   d?: boolean;

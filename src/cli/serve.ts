@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Log, fileSink, streamSink } from '../server/log.js';
 import { startServer } from '../server/server.js';
 import { resolveIoDir } from '../sys/iodir.js';
-import { checkServerFlags, type ServerFlags } from './options.js';
+import { checkServerFlags, natsWithSecrets, type ServerFlags } from './options.js';
 import { readyLine } from './daemon.js';
 
 export interface ServeMode {
@@ -44,6 +44,7 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   const sink = logFile ? fileSink(logFile) : mode.console ? consoleSink : mode.readyFd === undefined ? stderr : null;
   const log = new Log(sink, flags.v ?? false);
   const ready = readyLine(mode.readyFd);
+  const secrets = natsWithSecrets(flags.nats, process.env);
   let server;
   try {
     server = await startServer({
@@ -63,8 +64,8 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
       tokenFile: flags.tokenFile ?? null,
       maxClients: flags.maxClients,
       stallTimeoutMs: flags.stallTimeout * 1000,
-      nats: flags.nats ? { servers: flags.nats, hubs: flags.natsHubs ?? [1, 2], write: flags.natsWrite ?? false, creds: flags.natsCreds ?? null, replicas: flags.natsReplicas } : null,
-      env: process.env,
+      nats: secrets.nats ? { servers: secrets.nats, hubs: flags.natsHubs ?? [1, 2], write: flags.natsWrite ?? false, creds: flags.natsCreds ?? null, replicas: flags.natsReplicas } : null,
+      env: secrets.env,
       log,
     });
   } catch (err) {

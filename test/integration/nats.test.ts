@@ -340,6 +340,22 @@ describe('io read nats://HOST:PORT/NAME/N', () => {
     await waitFor(() => reader2.output().toString() === 'through a token\n', { what: `the reader to read (stderr: ${reader2.stderr})` });
   });
 
+  it('io --nats with a password starts a server whose command line (ps) and sessions never hold it', async () => {
+    const nats = await startNats(scope, { extra: 'authorization {\n  user: io\n  password: s3cret\n}' });
+    const dir = tmpIoDir(scope);
+    const r = await runIo('io', ['--nats', `nats://io:s3cret@${nats.hostPort}`, '-c', 'echo "env: $IO_NATS_URLS."; cat', 'hidden'], envIn(dir));
+    expect(r.status, r.stderr).toBe(0);
+    const srv = { sock: join(dir, 'hidden'), name: 'hidden', stderr: () => '' } as IoServer;
+    await connected(srv);
+    const pid = Number(/pid (\d+)/.exec(await rawCtl(srv.sock, 'status'))?.[1]);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    expect(cmdline).toContain(`--nats nats://${nats.hostPort}`);
+    expect(cmdline).not.toContain('s3cret');
+    const reader = natsRead(scope, dir, `nats://io:s3cret@${nats.hostPort}/hidden/1`);
+    await waitFor(() => reader.output().toString() === 'env: .\n', { what: `the session's line through NATS (${JSON.stringify(reader.output().toString())})` });
+    await rawCtl(srv.sock, 'quit');
+  });
+
   it('--nats-creds: iosrv, io read and io nats://… connect with a creds file (operator mode); without it, one line and exit 1', async () => {
     const dir = tmpIoDir(scope);
     const { config, creds } = natsOperator(dir);
