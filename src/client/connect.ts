@@ -2,14 +2,16 @@
 //
 // A target is a session name (its socket in IO_DIR), a socket path, or
 // ws://HOST:PORT/NAME (wss:// with TLS). Over WebSocket the client presents a
-// token: --token, else $IO_TOKEN, else — for a loopback server — the token
-// file its owner's server wrote in IO_DIR. Either way the connection is a
-// byte stream greeted with the framed protocol (sys/handshake.ts).
+// token: --token, else $IO_TOKEN, else — for a loopback address — the token
+// file its owner's server wrote in IO_DIR, when the address that server wrote
+// beside it (NAME.listen) is the one dialled: another user's program on
+// another loopback port gets nothing. Either way the connection is a byte
+// stream greeted with the framed protocol (sys/handshake.ts).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { parseWsTarget } from '../core/address.js';
+import { isLoopbackAddress, parseWsTarget, reachesListener } from '../core/address.js';
 import { IoError, UsageError } from '../core/errors.js';
 import { checkIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { connectUnix } from '../sys/socket.js';
@@ -46,18 +48,16 @@ export function targetPath(target: string, opts: AttachOptions = {}): string {
   return socketPath(dir, target);
 }
 
-function isLoopbackHost(hostPort: string): boolean {
-  const host = hostPort.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 /** The token for a WebSocket target, or null when there is none to present. */
 export function tokenFor(name: string, host: string, opts: AttachOptions): string | null {
   if (opts.token) return opts.token;
   if (process.env['IO_TOKEN']) return process.env['IO_TOKEN'];
-  if (!isLoopbackHost(host)) return null;
+  if (!isLoopbackAddress(host)) return null;
+  const base = join(opts.ioDir ?? resolveIoDir(), name);
   try {
-    return readFileSync(join(opts.ioDir ?? resolveIoDir(), `${name}.token`), 'utf8').trim();
+    const listening = parseWsTarget(readFileSync(`${base}.listen`, 'utf8').trim());
+    if (!listening || !reachesListener(host, listening.host)) return null;
+    return readFileSync(`${base}.token`, 'utf8').trim();
   } catch {
     return null;
   }

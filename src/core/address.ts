@@ -1,4 +1,5 @@
-// address.ts — HOST:PORT as --listen takes it, and ws:// targets as io takes them.
+// address.ts — HOST:PORT as --listen takes it, ws:// and nats:// targets as io
+// takes them, and whether a dialled address reaches a listening one.
 //
 // Pure: returns the parts, or a string saying what is wrong.
 
@@ -14,6 +15,29 @@ export function parseWsTarget(text: string): { url: string; name: string; host: 
   const m = /^(wss?):\/\/([^/]+)\/([^/?#]+)\/?$/.exec(text);
   if (!m) return null;
   return { url: `${m[1]}://${m[2]}/${m[3]}`, name: m[3]!, host: m[2]! };
+}
+
+/** HOST:PORT (HOST may be [v6]) as host and port. */
+function splitHostPort(hostPort: string): { host: string; port: string } {
+  const m = /^(.*):(\d+)$/.exec(hostPort);
+  return { host: (m?.[1] ?? hostPort).replace(/^\[|\]$/g, ''), port: m?.[2] ?? '' };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** HOST:PORT on this machine only (localhost, 127.x, ::1). */
+export function isLoopbackAddress(hostPort: string): boolean {
+  return isLoopback(splitHostPort(hostPort).host);
+}
+
+/** Does dialling `dialled` reach the server listening at `listening` (HOST:PORT each), on this machine? */
+export function reachesListener(dialled: string, listening: string): boolean {
+  const d = splitHostPort(dialled);
+  const l = splitHostPort(listening);
+  if (d.port !== l.port || !isLoopback(d.host)) return false;
+  return d.host === l.host || l.host === '0.0.0.0' || l.host === '::' || (d.host === 'localhost' && isLoopback(l.host));
 }
 
 /** The JetStream stream of a session: stream names may not hold '.', so every odd character becomes '_'. */

@@ -12,7 +12,6 @@
 // WebSocket protocol and the page (websocket.ts).
 
 import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { socketPath } from '../sys/iodir.js';
@@ -69,10 +68,11 @@ export class Doors {
     try {
       // node:crypto, for the tokens, is loaded here too: an idle server without --listen has no use for it.
       const { Tokens } = require('./tokens.js') as typeof import('./tokens.js');
-      this.tokens = new Tokens(join(opts.ioDir, `${name}.token`), opts.tokenFile);
+      this.tokens = new Tokens(socketPath(opts.ioDir, name), opts.tokenFile);
       this.ws = new Listener(this.server, l);
       this.wsAddress = await this.ws.listen(l.host, l.port);
       this.tls = this.ws.isTls;
+      this.tokens.publish(`${this.tls ? 'wss' : 'ws'}://${this.wsAddress}/${name}`);
     } catch (err) {
       this.close();
       this.finish();

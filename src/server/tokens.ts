@@ -1,7 +1,10 @@
 // tokens.ts — who may use the WebSocket listener, and as what.
 //
 // At start the server writes a control token to $IO_DIR/NAME.token (0600), so
-// its owner's clients find it; --token-file adds more (core/tokens.ts). A
+// its owner's clients find it, and once listening its address to
+// $IO_DIR/NAME.listen, so they give that token to this server alone (not to
+// whatever else listens on a loopback port); --token-file adds more
+// (core/tokens.ts). A
 // presented token is compared with every known one in constant time (both
 // sides hashed to one length first, then timingSafeEqual), so its length
 // and content leak nothing through timing.
@@ -18,10 +21,12 @@ function digest(text: string): Buffer {
 export class Tokens {
   private readonly entries: { role: TokenRole; hash: Buffer }[] = [];
   private readonly ownFile: string;
+  private readonly listenFile: string;
 
-  /** Make the control token (written to ownFile) and load the token file, if any. */
-  constructor(ownFile: string, tokenFile: string | null) {
-    this.ownFile = ownFile;
+  /** Make the control token (written to SOCKET.token) and load the token file, if any. */
+  constructor(socketPath: string, tokenFile: string | null) {
+    this.ownFile = `${socketPath}.token`;
+    this.listenFile = `${socketPath}.listen`;
     if (tokenFile) {
       let text: string;
       try {
@@ -35,7 +40,7 @@ export class Tokens {
     }
     // Written last: a bad --token-file leaves nothing behind.
     const control = randomBytes(24).toString('base64url');
-    writeFileSync(ownFile, `${control}\n`, { mode: 0o600 });
+    writeFileSync(this.ownFile, `${control}\n`, { mode: 0o600 });
     this.add({ role: 'control', token: control });
   }
 
@@ -52,12 +57,19 @@ export class Tokens {
     return role;
   }
 
-  /** Remove the token file (at quit). */
+  /** Say where the token is good: the URL this server listens at (ws://HOST:PORT/NAME). */
+  publish(url: string): void {
+    writeFileSync(this.listenFile, `${url}\n`, { mode: 0o600 });
+  }
+
+  /** Remove the token file and the address beside it (at quit). */
   remove(): void {
-    try {
-      unlinkSync(this.ownFile);
-    } catch {
-      // already gone
+    for (const file of [this.ownFile, this.listenFile]) {
+      try {
+        unlinkSync(file);
+      } catch {
+        // already gone
+      }
     }
   }
 }

@@ -73,10 +73,9 @@ export async function probeSocket(path: string, name: string): Promise<Probe> {
   }
 }
 
-/** Listen at path (mode 0600, 0660 with share), after removing a stale socket; refuse a live one. */
-/** Remove a stale socket (its server died) and the token file that server left beside it. */
+/** Remove a stale socket (its server died) and the token and address files that server left beside it. */
 export function removeStale(path: string): void {
-  for (const file of [path, `${path}.token`]) {
+  for (const file of [path, `${path}.token`, `${path}.listen`]) {
     try {
       unlinkSync(file);
     } catch {
@@ -85,6 +84,7 @@ export function removeStale(path: string): void {
   }
 }
 
+/** Listen at path (mode 0600, 0660 with share), after removing a stale socket; refuse a live one. */
 export async function listenUnix(path: string, name: string, onConnection: (s: net.Socket) => void, opts: { share?: boolean } = {}): Promise<{ server: net.Server; removedStale: boolean }> {
   const probe = await probeSocket(path, name);
   if (probe.state === 'live') {

@@ -370,16 +370,18 @@ describe('io ls', () => {
 });
 
 describe('io kill', () => {
-  it('on a stale socket (its server killed -9): says so, and removes it and the token file left beside it', async () => {
+  it('on a stale socket (its server killed -9): says so, and removes it and the token and address files left beside it', async () => {
     const { dir, env } = world();
     expect((await runIo('io', ['-c', 'cat', '--listen', '127.0.0.1:0', 'ghost'], env)).status).toBe(0);
     const pid = Number(/pid (\d+)/.exec((await runIo('io', ['ctl', 'ghost', 'status'], env)).stdout)?.[1]);
     process.kill(pid, 'SIGKILL');
     await waitFor(() => !processesIn(dir).includes(pid), { what: 'the ghost server to die' });
     expect(existsSync(join(dir, 'ghost.token'))).toBe(true);
+    expect(existsSync(join(dir, 'ghost.listen'))).toBe(true);
     expect(await runIo('io', ['kill', 'ghost'], env)).toEqual({ status: 1, stdout: '', stderr: 'io: ghost: no such session (a stale socket; removed)\n' });
     expect(existsSync(join(dir, 'ghost'))).toBe(false);
     expect(existsSync(join(dir, 'ghost.token'))).toBe(false);
+    expect(existsSync(join(dir, 'ghost.listen'))).toBe(false);
     expect(await runIo('io', ['kill', 'ghost'], env)).toEqual({ status: 1, stdout: '', stderr: 'io: ghost: no such session\n' });
   });
 

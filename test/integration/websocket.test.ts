@@ -10,7 +10,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -181,6 +181,34 @@ describe('websocket listener', () => {
     }
     expect((await fetch(`${http}/a%2/ws?token=${token}`)).status).toBe(404);
     expect((await fetch(`${http}/other/ws?token=${token}`)).status).toBe(404);
+  });
+
+  it('the owner\'s token from IO_DIR goes to the address its server wrote beside it, and to no other port', { timeout: 15_000 }, async () => {
+    const { srv, base } = await startWs(scope);
+    expect(readFileSync(join(srv.dir, 'web.listen'), 'utf8')).toBe(`${base}\n`);
+    // the real address: no --token needed
+    const ok = await runIo('io', ['ctl', base, 'status'], envIn(srv.dir), '');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^io web: pid \d+/);
+    // another loopback port: what it is sent carries no token
+    let request = '';
+    const decoy = net.createServer((s) => {
+      s.on('data', (b: Buffer) => {
+        request += b.toString('latin1');
+        if (request.includes('\r\n\r\n')) s.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+      });
+    }).listen(0, '127.0.0.1');
+    scope.defer(() => decoy.close());
+    await once(decoy, 'listening');
+    const { port } = decoy.address() as net.AddressInfo;
+    const r = await runIo('io', ['read', `ws://127.0.0.1:${port}/web`, '1'], envIn(srv.dir), '');
+    expect(r).toEqual({ status: 1, stdout: '', stderr: `io: ws://127.0.0.1:${port}/web: no valid token (401); give --token or set IO_TOKEN\n` });
+    expect(request).toMatch(/^GET \/web\/ws /);
+    expect(request.toLowerCase()).not.toContain('authorization');
+    await rawCtl(srv.sock, 'quit');
+    await srv.exited;
+    expect(existsSync(join(srv.dir, 'web.listen'))).toBe(false);
+    expect(existsSync(join(srv.dir, 'web.token'))).toBe(false);
   });
 
   it('a server that takes the connection and never answers the upgrade: one line after the handshake limit', { timeout: 15_000 }, async () => {
