@@ -264,8 +264,9 @@ async function readHub(name: string, hub: number, fromNew: boolean): Promise<voi
 }
 
 async function readNats(target: NatsTarget, hub: number): Promise<void> {
-  const { natsConnect, followHub } = require('../client/nats.js') as typeof import('../client/nats.js');
+  const { natsConnect, followHub, sayConnection } = require('../client/nats.js') as typeof import('../client/nats.js');
   const nc = await natsConnect(target);
+  sayConnection(nc, (line) => void process.stderr.write(`${line}\n`));
   await followHub(nc, target.name, hub, {
     data: (bytes) => void process.stdout.write(bytes),
     gap: (lost) => void process.stderr.write(`io: lost ${lost} bytes\n`),
@@ -277,8 +278,9 @@ async function readNats(target: NatsTarget, hub: number): Promise<void> {
 
 /** io nats://HOST:PORT/NAME: a terminal on trihub 0 through NATS; keys go to io.NAME.in.0 (served with --nats-write). */
 async function attachNats(target: NatsTarget): Promise<void> {
-  const { natsConnect, followHub, natsWrite } = require('../client/nats.js') as typeof import('../client/nats.js');
+  const { natsConnect, followHub, natsWrite, sayConnection } = require('../client/nats.js') as typeof import('../client/nats.js');
   const nc = await natsConnect(target);
+  sayConnection(nc, (line) => void process.stderr.write(`\r\n${line}\r\n`));
   const stdin = process.stdin;
   const leave = (status: number, message: string | null): void => {
     if (stdin.isTTY) stdin.setRawMode(false);

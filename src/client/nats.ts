@@ -12,7 +12,7 @@
 
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { IoError } from '../core/errors.js';
 import { natsAuth, natsInSubject, natsStream, natsSubject } from '../core/address.js';
 
@@ -58,6 +58,7 @@ export async function followHub(nc: NatsConnection, name: string, hub: number, o
   const js = jetstream(nc, { timeout: API_TIMEOUT_MS });
   const stream = natsStream(name);
   const subject = natsSubject(name, hub);
+  await checkMirrored(nc, name, hub);
   let expected: number | null = null;
   let run: string | null = null;
   // The stream sequence to go on from; 0: from the oldest message held.
@@ -112,6 +113,30 @@ export async function followHub(nc: NatsConnection, name: string, hub: number, o
     }
     if (!isLost) return;
   }
+}
+
+/** A hub the session's stream does not carry would never say a word: refuse it, naming those it does. */
+async function checkMirrored(nc: NatsConnection, name: string, hub: number): Promise<void> {
+  let subjects: string[];
+  try {
+    subjects = (await (await jetstreamManager(nc, { timeout: API_TIMEOUT_MS })).streams.info(natsStream(name))).config.subjects ?? [];
+  } catch (err) {
+    throw new IoError('IO_ERR_NO_SERVER', `io: nats: session ${name}: ${(err as Error).message} (is its server started with --nats?)`);
+  }
+  if (subjects.includes(natsSubject(name, hub))) return;
+  const prefix = natsSubject(name, 0).replace(/0$/, '');
+  const hubs = subjects.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+  throw new IoError('IO_ERR_HUB', `io: nats: session ${name} mirrors hub${hubs.length === 1 ? '' : 's'} ${hubs.join(',') || 'none'}, not ${hub} (iosrv --nats-hubs)`);
+}
+
+/** Say on stderr when the connection to NATS goes and comes back: a reader that waits says why. */
+export function sayConnection(nc: NatsConnection, say: (line: string) => void): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') say('io: nats: disconnected; reconnecting');
+      else if (s.type === 'reconnect') say('io: nats: reconnected');
+    }
+  })().catch(() => {});
 }
 
 /** Type into hub N through NATS (the server feeds it only with --nats-write). */

@@ -133,7 +133,8 @@ export class NatsBridge {
     const jsm = await jetstreamManager(nc, { timeout: CONNECT_TIMEOUT_MS });
     const config = {
       name: natsStream(this.server.name),
-      subjects: [`io.${this.server.name}.hub.>`],
+      // the mirrored hubs' subjects, and no others: a reader of another hub is told so (client/nats.ts)
+      subjects: this.opts.hubs.map((n) => natsSubject(this.server.name, n)),
       max_bytes: this.server.hubs.bufferBytes * this.server.hubs.maxHubs,
       discard: 'old' as const,
       num_replicas: this.opts.replicas,

@@ -188,7 +188,7 @@ describe('iosrv --nats: publishing', () => {
     const srv = await startIosrv(scope, ['--nats', nats.url, '--buffer', '64k', '--hubs', '6', '-c', 'sleep 30'], { name: 'bound.ed' });
     await connected(srv);
     const info = await (await jsmOf(await natsClient(scope, [nats]))).streams.info(natsStream('bound.ed'));
-    expect(info.config).toMatchObject({ name: 'io_bound_ed', subjects: ['io.bound.ed.hub.>'], max_bytes: 6 * 64 * 1024, discard: 'old', num_replicas: 1 });
+    expect(info.config).toMatchObject({ name: 'io_bound_ed', subjects: ['io.bound.ed.hub.1', 'io.bound.ed.hub.2'], max_bytes: 6 * 64 * 1024, discard: 'old', num_replicas: 1 });
     expect((await bridge(srv)).line).toBe(`nats: connected, ${nats.url}, hubs 1,2, published 0, unflushed 0, dropped 0`);
     const json = JSON.parse((await runIo('io', ['ctl', 'bound.ed', 'status', '--json'], envIn(srv.dir))).stdout) as { nats: unknown };
     expect(json.nats).toEqual({ state: 'connected', servers: [nats.url], hubs: [1, 2], publishedBytes: 0, unflushedBytes: 0, droppedBytes: 0 });
@@ -218,6 +218,16 @@ describe('io read nats://HOST:PORT/NAME/N', () => {
       expect(ends[i], `reader ${i}: ${r.stderr}`).toEqual({ code: 0, signal: null });
       expect(r.stderr).toBe('');
       expect(r.output().toString() === all, `reader ${i} got ${r.bytes} bytes, not seq 1 40000`).toBe(true);
+    }
+  });
+
+  it('a hub the stream does not carry is refused in one line naming those it does, not waited on for ever', async () => {
+    const nats = await startNats(scope);
+    const srv = await startIosrv(scope, ['--nats', nats.url, '--nats-hubs', '1', '-c', 'sleep 30'], { name: 'some' });
+    await connected(srv);
+    for (const hub of [0, 2, 99999]) {
+      const r = await runIo('io', ['read', `nats://${nats.hostPort}/some/${hub}`], envIn(srv.dir), '');
+      expect(r).toEqual({ status: 1, stdout: '', stderr: `io: nats: session some mirrors hub 1, not ${hub} (iosrv --nats-hubs)\n` });
     }
   });
 
@@ -431,6 +441,7 @@ describe('outages', () => {
     expect(down.state).toMatch(/^(disconnected|reconnecting)$/);
     expect(down.dropped).toBeGreaterThan(0);
 
+    await waitFor(() => before.stderr.includes('io: nats: disconnected; reconnecting\n'), { what: () => `the reader to say NATS went (${before.stderr})` });
     await nats.start();
     await connected(srv, 10_000);
     const up = await bridge(srv);
@@ -441,6 +452,7 @@ describe('outages', () => {
     const after = natsRead(scope, srv.dir, `nats://${nats.hostPort}/tick/1`);
     await waitFor(() => after.lost().length > 0, { what: `a gap notice for the reader from after (stderr: ${after.stderr})` });
     await waitFor(() => before.bytes > at + 1024 * 1024, { timeoutMs: 12_000, what: () => `the reader from before the outage to go on (${before.bytes} bytes; ${before.stderr})` });
+    expect(before.stderr).toContain('io: nats: reconnected\n');
 
     // End the session: everybody gets the rest and end of stream, the server ends.
     await say(srv, 'stop');
