@@ -87,7 +87,11 @@ export class WsListener {
       }
     } else this.http = http.createServer(onRequest);
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.http.on('clientError', (_err, socket: Duplex) => socket.destroy());
+    // a request Node cannot parse gets the answer HTTP has for it, when the socket can still take one
+    this.http.on('clientError', (_err, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
   }
 
   /** Listen; resolves with the bound address (port 0 picks one). */

@@ -243,4 +243,17 @@ describe('websocket listener', () => {
     expect((await fetch(`${http}/../../etc/passwd`)).status).toBe(404);
     expect((await fetch(`${http}/nope.js`)).status).toBe(404);
   });
+
+  it('answers a request it cannot parse with 400, and goes on serving', async () => {
+    const { base } = await startWs(scope);
+    const { hostname, port } = new URL(base.replace(/^ws/, 'http'));
+    const s = net.connect(Number(port), hostname);
+    scope.defer(() => s.destroy());
+    let answer = '';
+    s.on('data', (b: Buffer) => (answer += b.toString('latin1')));
+    s.write('GET /web/ HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
+    await once(s, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect((await fetch(`${base.replace(/^ws/, 'http')}/`)).status).toBe(200);
+  });
 });
