@@ -160,8 +160,11 @@ export class Client {
   private request(type: FrameType, hub: number, payload: Buffer, flags = 0): Promise<string> {
     if (this.isClosed) return Promise.reject(new IoError('IO_ERR_CLOSED', `io: ${this.name}: connection closed`));
     return new Promise((resolve, reject) => {
+      // made before the wait is queued: a frame that cannot be made (a hub past two bytes) must not leave
+      // a waiter that every later reply would be handed to
+      const frame = encodeFrameJoined(type, hub, payload, flags);
       this.waiting.push({ resolve, reject });
-      this.send(type, hub, payload, flags);
+      writeDirect(this.socket, [frame]);
     });
   }
 

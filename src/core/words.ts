@@ -34,6 +34,19 @@ export function parseWord(input: string): Word | CtlError | null {
   return null;
 }
 
+/**
+ * Why a line typed at the Ctrl-] prompt is not a command: there every line is
+ * meant as one, so a command word with the wrong arguments says what it takes.
+ */
+export function promptRefusal(input: string): string {
+  const line = input.trim();
+  const [head = '', ...rest] = line.split(/\s+/);
+  if ((NUMBERED as readonly string[]).includes(head)) return `io: ${head}: expected one trihub number (${head} 3)`;
+  if ((BARE as readonly string[]).includes(head) && rest.length > 0) return `io: ${head}: takes nothing after it`;
+  if (head === 'hub') return 'io: hub: expected a command for the server (hub status)';
+  return `io: unknown command '${line}' (try: ${WORDS_USAGE})`;
+}
+
 /** The client words of `io NAME [zap] [slow|fast] [here]`. */
 export type StartWord = 'zap' | 'slow' | 'fast' | 'here';
 export const START_WORDS: readonly StartWord[] = ['zap', 'slow', 'fast', 'here'];

@@ -112,7 +112,10 @@ export class Conn implements Client {
       case Frame.ack:
         return this.onAck(f.payload);
       case Frame.unsubscribe:
-        return this.letGo(this.subs.get(f.hub)?.endpoint);
+        this.letGo(this.subs.get(f.hub)?.endpoint);
+        // off a trihub's screen: its window goes to the client active there before
+        if (f.hub % 3 === 1) this.server.sizes.leftBy(this, f.hub - 1);
+        return;
       case Frame.eof:
         return this.letGo(this.inputs.get(f.hub)?.endpoint);
       case Frame.ctl:
@@ -157,6 +160,11 @@ export class Conn implements Client {
     this.send(Frame.error, hub, Buffer.from(err.message));
   }
 
+  /** Is this client showing trihub N's screen (reading its N+1)? */
+  shows(trihub: number): boolean {
+    return this.subs.has(trihub + 1);
+  }
+
   private subscribe(hub: number, fromNew: boolean): void {
     if (this.subs.has(hub)) return;
     const got = this.server.openOutput(hub, this.label, {
@@ -188,7 +196,7 @@ export class Conn implements Client {
     if (got instanceof Error) return this.refuseHub(hub, `read hub ${hub}`, got);
     this.subs.set(hub, got);
     // coming (back) to a trihub's screen, with a size said for it: attaching, it takes the window
-    if (hub % 3 === 1 && this.sizes.has(hub - 1)) this.server.sizes.resizedBy(this, hub - 1, true);
+    if (hub % 3 === 1 && this.sizes.has(hub - 1)) this.server.sizes.resizedBy(this, hub - 1);
   }
 
   private onInputData(hub: number, bytes: Buffer): void {
@@ -229,9 +237,8 @@ export class Conn implements Client {
   private onResize(trihub: number, payload: Buffer): void {
     const size = decodeResize(payload);
     if (!size) return this.fail('io: bad frame: resize needs cols and rows (u16 each, non-zero)');
-    const isFirst = !this.sizes.has(trihub);
     this.sizes.set(trihub, size);
-    this.server.sizes.resizedBy(this, trihub, isFirst);
+    this.server.sizes.resizedBy(this, trihub);
   }
 
   private onSpawn(f: DecodedFrame): void {

@@ -1,11 +1,13 @@
 // sizes.ts — whose window size a trihub's pty follows.
 //
-// The size follows the client that attached or typed last (as screen and
-// tmux do with their latest client, and dtach on attach): whoever has just
-// come, or is at the keyboard, sees the program drawn for their terminal. A
-// watch-only client (it cannot type) takes the size only when nobody else has
-// set it. A host process (local N) is sent the size; a session's pty is
-// resized here.
+// The size follows the client that was active last on the trihub — attached
+// to it, typed into it, or resized its own window (tmux's window-size latest;
+// dtach applies every client's resize): whoever has just come, or is at the
+// keyboard, or has just made their window bigger, sees the program drawn for
+// their terminal. When that client leaves the trihub, the size goes to the
+// one active before it that still shows the trihub. A watch-only client
+// (it cannot type) takes the size only when nobody else has one to give.
+// A host process (local N) is sent the size; a session's pty is resized here.
 
 import type { Conn } from './conn.js';
 import type { Client, Server } from './server.js';
@@ -13,30 +15,58 @@ import { Session } from './session.js';
 
 export class WindowSizes {
   private readonly server: Server;
-  private readonly sizers = new Map<number, Conn>();
+  /** Per trihub, the clients that set its size, the latest last. */
+  private readonly active = new Map<number, Conn[]>();
 
   constructor(server: Server) {
     this.server = server;
   }
 
-  /** conn said its size for trihub N; isFirst: as it attaches (its first size, or its subscribe to N+1 after one). */
-  resizedBy(conn: Conn, trihub: number, isFirst: boolean): void {
-    const sizer = this.sizers.get(trihub);
-    if (!sizer || (isFirst && conn.role !== 'watch')) this.sizers.set(trihub, conn);
-    if (this.sizers.get(trihub) === conn) this.apply(conn, trihub);
+  /** conn said its size for trihub N: as it attaches, or because its own window changed. */
+  resizedBy(conn: Conn, trihub: number): void {
+    if (conn.role === 'watch' && this.sizerOf(trihub)) return;
+    this.activate(conn, trihub);
   }
 
   /** conn typed into hub N: if N is a trihub with a pty, its size is now conn's. */
   typedBy(conn: Conn, hub: number): void {
     const { sessions, hosts } = this.server;
-    if (!(sessions.has(hub) || hosts.has(hub)) || this.sizers.get(hub) === conn) return;
-    this.sizers.set(hub, conn);
-    this.apply(conn, hub);
+    if (!(sessions.has(hub) || hosts.has(hub)) || this.latest(hub) === conn) return;
+    this.activate(conn, hub);
   }
 
-  /** A client left: it sets no size any more. */
+  /** conn no longer shows trihub N (it went to another): the size goes to the one active before it. */
+  leftBy(conn: Conn, trihub: number): void {
+    const list = this.active.get(trihub);
+    if (!list?.includes(conn)) return;
+    const rest = list.filter((c) => c !== conn);
+    if (rest.length === 0) this.active.delete(trihub);
+    else this.active.set(trihub, rest);
+    // (the sizer stays the sizer when another client left: applying its size again changes nothing)
+    const next = this.sizerOf(trihub);
+    if (next) this.apply(next, trihub);
+  }
+
+  /** A client left the server: it sets no size any more. */
   forget(client: Client): void {
-    for (const [trihub, sizer] of this.sizers) if ((sizer as Client) === client) this.sizers.delete(trihub);
+    for (const [trihub, list] of this.active) if (list.includes(client as Conn)) this.leftBy(client as Conn, trihub);
+  }
+
+  private activate(conn: Conn, trihub: number): void {
+    const list = (this.active.get(trihub) ?? []).filter((c) => c !== conn);
+    list.push(conn);
+    this.active.set(trihub, list);
+    if (this.sizerOf(trihub) === conn) this.apply(conn, trihub);
+  }
+
+  private latest(trihub: number): Conn | undefined {
+    return this.active.get(trihub)?.at(-1);
+  }
+
+  /** Whose size the trihub has: the latest client that may type and shows it, else the latest that shows it. */
+  private sizerOf(trihub: number): Conn | undefined {
+    const shown = (this.active.get(trihub) ?? []).filter((c) => c.sizes.has(trihub) && c.shows(trihub));
+    return shown.findLast((c) => c.role !== 'watch') ?? shown.at(-1);
   }
 
   private apply(conn: Conn, trihub: number): void {

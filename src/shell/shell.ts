@@ -13,7 +13,7 @@ import type { Client } from '../client/client.js';
 import { CtlError } from '../core/errors.js';
 import { DETACH_KEY, PROMPT_KEY, scanKeys } from '../core/keys.js';
 import { isInside } from '../core/inside.js';
-import { parseWord, WORDS_USAGE, type Word } from '../core/words.js';
+import { parseWord, promptRefusal, type Word } from '../core/words.js';
 import { writeDirect } from '../sys/direct.js';
 import { Terminal, type TtyIn, type TtyOut } from './terminal.js';
 
@@ -311,7 +311,7 @@ export class Shell {
         else if (word) {
           this.remember(line);
           this.queue = this.queue.then(() => this.run(word));
-        } else if (line.trim() !== '') this.say(`io: unknown command '${line.trim()}' (try: ${WORDS_USAGE})`);
+        } else if (line.trim() !== '') this.say(promptRefusal(line));
         const rest = chunk.subarray(i + 1);
         if (rest.length > 0) this.onInput(rest);
         return;
@@ -384,6 +384,7 @@ export class Shell {
 
   private async runWord(w: Word): Promise<void> {
     const c = this.client;
+    if ('n' in w && w.n + 2 >= c.hello.maxHubs) return this.say(`io: ${w.word} ${w.n}: trihub ${w.n} out of range (this server has hubs 0-${c.hello.maxHubs - 1})`);
     switch (w.word) {
       case 'detach':
         return this.finish(`io: detached from ${this.client.name}`, 0);
@@ -391,7 +392,7 @@ export class Shell {
         return this.enter(w.n, await this.info(w.n));
       case 'remote': {
         const reply = await c.spawn(w.n);
-        if (reply !== 'ok') return this.say(reply);
+        if (reply !== 'ok') return this.say(reply.replace(/^io: (?!remote )/, `io: remote ${w.n}: `));
         return this.enter(w.n, await this.info(w.n));
       }
       case 'local': {

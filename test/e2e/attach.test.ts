@@ -292,6 +292,8 @@ describe('attach', () => {
     expect(await t.ask('t0', 'attach 4')).toBe('io: attach 4: not a multiple of 3 (trihubs are 0, 3, 6 …)');
     expect(await t.ask('t0', 'attach 9')).toBe('io: attach 9: nothing runs on trihub 9 (try: list)');
     expect(await t.ask('t0', 'frobnicate')).toMatch(/^io: unknown command 'frobnicate' \(try: attach N, remote N/);
+    expect(await t.ask('t0', 'remote 99999')).toBe('io: remote 99999: trihub 99999 out of range (this server has hubs 0-63)');
+    expect(await t.ask('t0', 'attach')).toBe('io: attach: expected one trihub number (attach 3)');
     // one line each: the next line is the session again, which still takes keys
     t.type('t0', 'echo still-$((2+1))');
     const screen = await t.waitScreen('t0', lineOf('still-3'));
@@ -427,7 +429,7 @@ describe('attach', () => {
     expect(t.screen('t0')).not.toContain('after-9');
   });
 
-  it('the window size follows the client that attached or typed last', async () => {
+  it('the window size follows the client that attached, typed or resized last, and passes back when it leaves', async () => {
     const { env, t } = world({ cols: 100, rows: 30 });
     t.type('t0', 'io -a sz');
     await t.waitRaw('t0');
@@ -458,5 +460,13 @@ describe('attach', () => {
     await waitFor(async () => /^trihub 3: session/m.test(await ctl(env, 'sz', 'status')), { what: 'the shell on trihub 3' });
     t.prompt(small, 'attach 0');
     await waitFor(async () => /^trihub 0: session pid \d+, pty 70x22,/m.test(await ctl(env, 'sz', 'status')), { what: 'trihub 0 at 70x22 again' });
+    // a client that resizes its own window takes the size, whoever typed last (dtach; tmux's latest)
+    t.resize('t0', 90, 28);
+    await waitFor(async () => /^trihub 0: session pid \d+, pty 90x28,/m.test(await ctl(env, 'sz', 'status')), { what: 'the session at the resized 90x28' });
+    expect(await sizeSeen(small, 'f')).toBe('22 70');
+    // the client whose size it is leaves: the size goes to the one active before it
+    t.bytes(small, 0x1c);
+    await waitFor(async () => /^trihub 0: session pid \d+, pty 90x28,/m.test(await ctl(env, 'sz', 'status')), { what: 'the size back at 90x28 when the small client left' });
+    expect(await sizeSeen('t0', 'g')).toBe('28 90');
   });
 });

@@ -42,6 +42,23 @@ describe('Client', () => {
     expect(calls).toEqual(['1:ab|cd', '2:err', '1:ef', '1:eof']);
   });
 
+  it('a request whose frame cannot be made (a hub past two bytes) is refused alone: the next reply goes to the next request', { timeout: 10_000 }, async () => {
+    const { client, server } = await handPlayed();
+    let asked = Buffer.alloc(0);
+    server.on('data', (b: Buffer) => {
+      asked = Buffer.concat([asked, b]);
+      // one reply per ctl frame (header 8 bytes, payload after), saying which command it answers
+      while (asked.length >= 8 && asked.length >= 8 + asked.readUInt32BE(4)) {
+        const line = asked.subarray(8, 8 + asked.readUInt32BE(4)).toString();
+        asked = asked.subarray(8 + asked.readUInt32BE(4));
+        server.write(encodeFrameJoined(Frame.reply, 0, Buffer.from(`answer to ${line}`)));
+      }
+    });
+    await expect(client.spawn(99999)).rejects.toThrow(/out of range/);
+    expect(await client.ctl('status')).toBe('answer to status');
+    expect(await client.ctl('h1v')).toBe('answer to h1v');
+  });
+
   it('hands on a data frame split across reads as its pieces arrive, without waiting for the rest', { timeout: 10_000 }, async () => {
     const { client, server } = await handPlayed();
     let seen = '';
