@@ -30,5 +30,6 @@ runMain(async () => {
   const flags = program.opts<ServerFlags & { i?: boolean; readyFd?: number }>();
   const name = nameAfterLogFlag(program.args[0], flags);
   if (name === undefined) throw new UsageError('io: iosrv: a session name is needed (iosrv [flags] NAME)');
+  if (flags.s && !flags.i) throw new UsageError('io: iosrv: -s without -i: nothing could reach the server (no socket, no console)');
   await serve(name, flags, { console: flags.i ?? false, noListen: flags.s ?? false, ...(flags.readyFd === undefined ? {} : { readyFd: flags.readyFd }) });
 });

@@ -100,6 +100,14 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
         if (!server.isQuitting) prompt();
       });
     });
+    // Ctrl-C abandons the line typed so far, as at a shell's prompt (readline would close the console,
+    // and the server with it); end of input (Ctrl-D) or quit quits
+    rl.on('SIGINT', () => {
+      process.stdout.write('^C\n');
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      prompt();
+    });
     rl.on('close', () => {
       shown = null;
       void server.quit('console closed');

@@ -63,7 +63,7 @@ export function checkIoDir(dir: string): number | null {
 
 /** A session name is one path component of printable characters. */
 /** io's commands: not session names (`io ls` lists, it never attaches to a session called ls). */
-export const COMMAND_WORDS: readonly string[] = ['ls', 'read', 'write', 'ctl', 'kill', 'host'];
+export const COMMAND_WORDS: readonly string[] = ['ls', 'read', 'write', 'ctl', 'kill', 'host', 'help'];
 
 export function isName(name: string): boolean {
   return /^[A-Za-z0-9_][A-Za-z0-9_.+@-]{0,63}$/.test(name) && !COMMAND_WORDS.includes(name);

@@ -73,6 +73,22 @@ describe('help and version', () => {
     for (const c of [...commands, 'host']) expect(isPlainAttach([c, 'x'])).toBe(false);
   });
 
+  it('io help and io help COMMAND show the help, as --help does; io help NOSUCH is one line, exit 2; no session is started', async () => {
+    const { dir, env } = world();
+    const help = await runIo('io', ['help'], env);
+    expect(help).toEqual({ status: 0, stdout: (await runIo('io', ['--help'], env)).stdout, stderr: '' });
+    const ls = await runIo('io', ['help', 'ls'], env);
+    expect(ls).toEqual({ status: 0, stdout: (await runIo('io', ['ls', '--help'], env)).stdout, stderr: '' });
+    expect(await runIo('io', ['help', 'nosuch'], env)).toEqual({ status: 2, stdout: '', stderr: "io: help: no command 'nosuch' (try: ls read write ctl kill)\n" });
+    expect(await runIo('iosrv', ['-c', 'cat', 'help'], env)).toMatchObject({ status: 2, stderr: expect.stringMatching(/^io: bad session name 'help'/) });
+    expect(processesIn(dir)).toEqual([]);
+  });
+
+  it('iosrv -s without -i: refused, nothing could reach it', async () => {
+    const { env } = world();
+    expect(await runIo('iosrv', ['-s', 'x'], env)).toEqual({ status: 2, stdout: '', stderr: 'io: iosrv: -s without -i: nothing could reach the server (no socket, no console)\n' });
+  });
+
   it('io --help shows the man page examples: io -a, io NAME, -c cat chat, -i -v rc.3', async () => {
     const { env } = world();
     const r = await runIo('io', ['--help'], env);
@@ -94,13 +110,13 @@ describe('refusals: exit 2 with one line', () => {
   });
 
   it.each<[Program, string[], string]>([
-    ['io', ['-a', '-c', 'cat', 'bad/name'], "io: bad session name 'bad/name': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host)"],
+    ['io', ['-a', '-c', 'cat', 'bad/name'], "io: bad session name 'bad/name': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host help)"],
     ['io', ['read', 'x', 'one'], "io: 'one' is not a hub number"],
     ['ioshell', ['x', '3', '4'], 'io: ioshell: give all three hubs (in out err) or none'],
     ['io', ['ls', 'extra'], 'io: ls: too many arguments (takes none, got 1)'],
     ['io', ['-p', '/tmp/io-1000/chat'], 'io: /tmp/io-1000/chat: a socket path is attached to, not started: -p would not apply'],
     ['io', ['-c', 'sleep 30', 'ls'], 'io: ls: -c would not apply (flags for starting a session)'],
-    ['iosrv', ['ls'], "io: bad session name 'ls': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host)"],
+    ['iosrv', ['ls'], "io: bad session name 'ls': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host help)"],
     ['io', ['read', 'x', '1', '2', '3'], 'io: read: too many arguments (takes at most 2, got 4)'],
     ['iosrv', ['a', 'b', 'c'], 'io: too many arguments (takes at most 1, got 3)'],
   ])('%s %j', async (program, args, line) => {

@@ -198,7 +198,7 @@ describe('io(1) EXAMPLES', () => {
     await t.waitScreen(client, lineOf('wired'));
   });
 
-  it('the -i console: a log line comes above a half-typed command, which is drawn again; after quit, no prompt', async () => {
+  it('the -i console: a log line comes above a half-typed command, which is drawn again; Ctrl-C abandons a line; after quit, no prompt', async () => {
     const { env, t } = world();
     const console = 't0';
     t.type(console, 'io -i -v rc.4');
@@ -212,6 +212,12 @@ describe('io(1) EXAMPLES', () => {
     t.typeRaw(console, 'tus');
     t.keys(console, 'Enter');
     await t.waitScreen(console, /^hub 2: fast, .*\nio:\s*$/m);
+    // Ctrl-C abandons a half-typed line, as at a shell's prompt: the server goes on
+    t.typeRaw(console, 'fea');
+    t.keys(console, 'C-c');
+    await t.waitScreen(console, /^io: fea\^C\s*\nio:\s*$/m);
+    t.type(console, 'status');
+    await t.waitScreen(console, /^io rc\.4: pid \d+, fast,/m);
     t.type(console, 'quit');
     await t.waitScreen(console, /\S+ stopped\s*\n.*\$\s*$/);
     expect(t.screen(console)).not.toMatch(/^io: \S+ (quit|stopped)/m);
