@@ -38,6 +38,10 @@ export function streamWire(stream: Duplex, peer: string): Wire {
     end(stallMs = END_STALL_MS) {
       if (stream.destroyed || stream.writableEnded) return;
       stream.end();
+      // Nothing more is wanted from the peer, but its end must be read for the stream to close
+      // (a stream paused for backpressure would otherwise stay open, and quit wait on it).
+      stream.removeAllListeners('data');
+      stream.resume();
       // What is queued still goes out, however slowly the peer reads (paranoid
       // loses nothing); a peer that reads nothing at all is dropped.
       let last = stream.writableLength;

@@ -216,6 +216,14 @@ export class WsListener {
   private onSocket(ws: WebSocket, req: http.IncomingMessage, role: TokenRole, raw: { kind: 'read' | 'write'; hub: number } | null): void {
     const peer = `ws ${this.peerOf(req)} ${role}`;
     const stream = createWebSocketStream(ws);
+    // ws's stream neither destroys itself nor says 'close' once both its sides are done (autoDestroy
+    // off), and once the WebSocket has closed its writable side never finishes: without this, such a
+    // connection is counted open for ever, and quit waits for it
+    const done = (): void => {
+      if (stream.readableEnded && (stream.writableFinished || ws.readyState === ws.CLOSED)) stream.destroy();
+    };
+    stream.on('end', done);
+    stream.on('finish', done);
     if (!this.server.doors.admit(stream)) return;
     if (raw === null) return acceptStream(this.server, stream, peer, role);
     const id = this.server.newClientId();

@@ -221,6 +221,17 @@ describe('websocket listener', () => {
     expect(r).toEqual({ status: 1, stdout: '', stderr: `io: ws://127.0.0.1:${port}/x: no answer from the server in 5000 ms\n` });
   });
 
+  it('a WebSocket client that left after a refusal is not waited for at quit', { timeout: 15_000 }, async () => {
+    const { srv, base } = await startWs(scope);
+    const r = await runIo('io', ['write', base, '0', '--token', WATCH], envIn(srv.dir), 'y\n');
+    expect(r).toMatchObject({ status: 1, stderr: 'io: write to hub 0: read-only (watch) client\n' });
+    let isGone = false;
+    void srv.exited.then(() => (isGone = true));
+    await rawCtl(srv.sock, 'quit');
+    // the limit for readers still draining is 30 s: a closed connection must not be one
+    await waitFor(() => isGone, { timeoutMs: 5000, what: () => `the server to exit after quit (log: ${srv.stderr()})` });
+  });
+
   it('a quit over ws is a quit, not a lost connection: io read exits 0', async () => {
     const { srv, base, token } = await startWs(scope);
     const reader = spawnIo(scope, 'io', ['read', `${base}`, '1', '--new'], envIn(srv.dir, { IO_TOKEN: token }));
