@@ -164,7 +164,12 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
     return (require('./serve.js') as typeof import('./serve.js')).serve(name, f, { console: true, noListen: false });
   }
   const dial = await dialSocket(path, name);
-  if (dial.state === 'live') return attachShell(greet(dial.socket, name), name, startWords, f.token);
+  if (dial.state === 'live') {
+    // a server's flags do not change a running server: said, so -c CMD is not thought to have run
+    const ignored = startFlagsGiven(['a', 'token', 'insecure', 'ca']);
+    if (ignored) process.stderr.write(`io: ${name} is already running; ${ignored} not applied, attaching\n`);
+    return attachShell(greet(dial.socket, name), name, startWords, f.token);
+  }
   if (dial.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
   // A server in the background has no terminal: -v alone means the default log.
   if (f.v && f.l === undefined) f.l = true;

@@ -186,9 +186,18 @@ describe('starting', () => {
     const runs = await Promise.all([0, 1, 2].map(() => runIo('io', ['-c', 'cat', 'race'], env, '')));
     expect(runs.map((r) => r.status)).toEqual([0, 0, 0]);
     expect(runs.filter((r) => r.stderr === 'io: race started (attach: io race)\n')).toHaveLength(1);
-    for (const r of runs) expect(r.stderr).not.toMatch(/already running/);
+    // a loser is no failure: it attaches, at most saying its -c was not applied
+    for (const r of runs) expect(r.stderr.replace('io: race is already running; -c not applied, attaching\n', '')).not.toMatch(/already running/);
     expect((await runIo('io', ['ls'], env)).stdout.split('\n').filter((l) => l.startsWith('race\t'))).toHaveLength(1);
     expect(existsSync(join(dir, 'race'))).toBe(true);
+  });
+
+  it('io -c CMD on a live name attaches, and says the server flags were not applied', async () => {
+    const { env } = world();
+    await start(env, 'live');
+    const r = await runIo('io', ['-c', 'echo x', '--buffer', '1m', 'live'], env, '');
+    expect(r.stderr).toMatch(/^io: live is already running; -c --buffer not applied, attaching\n/);
+    expect(r.status).toBe(0);
   });
 
   it('io -i on a live name: exit 2, it is already running', async () => {
