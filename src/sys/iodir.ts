@@ -22,10 +22,13 @@ export function resolveIoDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Make IO_DIR if missing; throw IO_ERR_IODIR when it is not safe to use. */
 export function ensureIoDir(dir: string, opts: { share?: boolean } = {}): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: opts.share ? 0o710 : 0o700 });
-  } catch (err) {
-    throw new IoError('IO_ERR_IODIR', `io: ${dir}: cannot create: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  // what is there already is judged first: a file in its place is 'not a directory', not EEXIST
+  if (checkIoDir(dir) === null) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: opts.share ? 0o710 : 0o700 });
+    } catch (err) {
+      throw new IoError('IO_ERR_IODIR', `io: ${dir}: cannot create: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
   }
   const mode = checkIoDir(dir)!;
   if (opts.share && (mode & 0o010) === 0) chmodSync(dir, mode | 0o010);

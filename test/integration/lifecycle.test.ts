@@ -14,7 +14,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,16 @@ describe('lifecycle', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toBe(`io: ${link}: is a symlink; refusing (remove it, or set IO_DIR to a directory of your own)\n`);
     expect(existsSync(join(real, 'sess'))).toBe(false);
+  });
+
+  it('an IO_DIR that is a file is refused as not a directory, by io and iosrv', { timeout: 15_000 }, async () => {
+    const base = tmpIoDir(scope);
+    const file = join(base, 'afile');
+    writeFileSync(file, '');
+    for (const [program, args] of [['iosrv', ['-d', 'sess']], ['io', ['-c', 'cat', 'sess']]] as const) {
+      const r = await runIo(program, [...args], envIn(file));
+      expect({ program, ...r }).toEqual({ program, status: 1, stdout: '', stderr: `io: ${file}: not a directory; refusing (remove it, or set IO_DIR)\n` });
+    }
   });
 
   it('IO_DIR is made 0700 and the socket is 0600', { timeout: 15_000 }, async () => {
