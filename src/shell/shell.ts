@@ -258,6 +258,15 @@ export class Shell {
       this.pendingLine = this.pendingLine.slice(nl + 1);
       this.onLine(line);
     }
+    // A cooked terminal hands over a line without its newline only at Ctrl-D: what was typed goes now,
+    // as it would to a program reading the terminal (piped input may break anywhere, and waits for its line).
+    if (this.term.isTTY && this.pendingLine !== '') {
+      const partial = this.pendingLine;
+      this.pendingLine = '';
+      this.queue = this.queue.then(() => {
+        if (!this.isEnded) this.send(Buffer.from(partial));
+      });
+    }
   }
 
   private onInputEnd(): void {
@@ -272,13 +281,23 @@ export class Shell {
       if (this.endedWord) return;
       if (rest !== '') this.send(Buffer.from(rest));
       await this.client.flushed().catch(() => {});
-      this.finish(null, 0);
+      // said on a terminal, as Ctrl-C and Ctrl-\ say it; piped input ends quietly
+      this.finish(this.term.isTTY ? `io: detached from ${this.client.name}` : null, 0);
     });
   }
 
   private onLine(line: string): void {
     this.queue = this.queue.then(async () => {
       if (this.isEnded) return;
+      // Ctrl-] first, as in raw mode: the line is a command, whatever it says
+      if (line.startsWith('\x1d')) {
+        const typed = line.slice(1);
+        const word = parseWord(typed);
+        if (word instanceof CtlError) return this.say(word.message);
+        if (!word) return typed.trim() === '' ? undefined : this.say(promptRefusal(typed));
+        this.remember(typed);
+        return this.run(word);
+      }
       const word = parseWord(line);
       if (word instanceof CtlError) return this.say(word.message);
       this.remember(line);

@@ -108,16 +108,29 @@ describe('io -c cat chat', () => {
     expect(term.text.slice(from)).toMatch(/^ +1 {2}from the terminal\n +2 {2}second line\n +3 {2}hist$/m);
     expect(watcher.out.text).not.toContain('hist');
 
+    // a line that starts with Ctrl-] is a command, as in raw mode, and goes to nobody
+    const at = term.text.length;
+    term.write('\x1dstatus\r');
+    await term.waitText(/^io: chat: server pid \d+, trihub 0 \(hubs 0 1 2\), lines$/m, { from: at });
+    term.write('\x1dfrobnicate\r');
+    await term.waitText(/^io: unknown command 'frobnicate'/m, { from: at });
+    expect(watcher.out.text).not.toMatch(/status|frobnicate/);
+
+    // a partial line, then Ctrl-D twice: the first sends what was typed (as to any program on a
+    // terminal), the second leaves, and the client says so on a line of its own
+    term.write('partial\x04');
+    await waitFor(() => watcher.out.text.endsWith('\npartial'), { what: () => `the partial line at the watcher (${JSON.stringify(watcher.out.text.slice(-40))})` });
     term.write('\x04');
     expect(await term.exited()).toBe(0);
+    expect(term.text).toMatch(/partial\nio: detached from chat$/m);
     await waitFor(async () => (await clients(env)) === 1, { what: 'one client left' });
     watcher.say('still here');
-    await allSee([watcher], ['still here']);
+    await allSee([watcher], ['partialstill here']);
     expect(term.text).not.toContain('still here');
 
     // Ctrl-C leaves too (SPEC §5), and only that client
     const other = new Term(scope, 'io', ['chat'], env);
-    await other.waitText(/^still here$/m);
+    await other.waitText(/^partialstill here$/m);
     other.write('\x03');
     expect(await other.exited()).toBe(0);
     expect(other.text).toContain('io: detached from chat');
