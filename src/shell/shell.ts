@@ -218,6 +218,8 @@ export class Shell {
     }
     this.client.unsubscribe(this.hubs.out);
     this.client.unsubscribe(this.hubs.err);
+    // and lets go of the input it typed into there (after all it sent): status counts it no more
+    if (this.hasEntered && trihub !== this.trihub) this.client.endInput(this.hubs.in);
     this.trihub = trihub;
     if (this.opts.hubs === undefined || trihub !== this.opts.trihub) this.hubs = { in: trihub, out: trihub + 1, err: trihub + 2 };
     this.sendSize();

@@ -456,8 +456,11 @@ describe('attach', () => {
     expect(await sizeSeen(small, 'd')).toBe('22 70');
     // coming back to trihub 0 from another is attaching again: the window is the newcomer's
     expect(await sizeSeen('t0', 'e')).toBe('30 100');
+    expect(hubLine(await ctl(env, 'sz', 'status'), 0)).toMatch(/, inputs 2,/);
     t.prompt(small, 'remote 3');
     await waitFor(async () => /^trihub 3: session/m.test(await ctl(env, 'sz', 'status')), { what: 'the shell on trihub 3' });
+    // gone from trihub 0, it no longer writes there: its input on hub 0 is let go
+    await waitFor(async () => /, inputs 1,/.test(hubLine(await ctl(env, 'sz', 'status'), 0)), { what: 'one input left on hub 0' });
     t.prompt(small, 'attach 0');
     await waitFor(async () => /^trihub 0: session pid \d+, pty 70x22,/m.test(await ctl(env, 'sz', 'status')), { what: 'trihub 0 at 70x22 again' });
     // a client that resizes its own window takes the size, whoever typed last (dtach; tmux's latest)
