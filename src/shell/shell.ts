@@ -11,11 +11,13 @@
 
 import type { Client } from '../client/client.js';
 import { CtlError } from '../core/errors.js';
-import { DETACH_KEY, PROMPT_KEY, scanKeys } from '../core/keys.js';
+import { scanKeys } from '../core/keys.js';
+import { PROMPT_OPEN, PromptLine } from '../core/prompt.js';
 import { isInside } from '../core/inside.js';
 import { parseWord, promptRefusal, type Word } from '../core/words.js';
 import { writeDirect } from '../sys/direct.js';
 import { Terminal, type TtyIn, type TtyOut } from './terminal.js';
+import { fromHello, fromStatus, howEnded, listLines, type Status, type TrihubInfo } from './trihubs.js';
 
 export interface ShellIo {
   input: TtyIn;
@@ -33,20 +35,6 @@ export interface ShellOptions {
   inside?: string;
 }
 
-/** What the shell reads of the server's status (ctl status, JSON). */
-interface Status {
-  sessions: { trihub: number; pid: number; pty: boolean; cmd: string }[];
-  hosts: { trihub: number; pid: number; pty?: boolean }[];
-  ended?: Ended[];
-}
-
-type Ended = { trihub: number; code: number | null; signal: string | null };
-
-/** How a session ended, as said: `status 3`, `signal SIGKILL`. */
-function howEnded(e: Ended): string {
-  return e.signal ? `signal ${e.signal}` : `status ${e.code}`;
-}
-
 /** What ended the shell: a message to print (or null), and the exit status. */
 export interface ShellEnd {
   message: string | null;
@@ -55,17 +43,11 @@ export interface ShellEnd {
   isAfterSession: boolean;
 }
 
-interface TrihubInfo {
-  trihub: number;
-  pty: boolean;
-  cmd: string;
-  /** The session has exited already ('status 3', 'signal SIGKILL'): what it wrote is still there to read. */
-  ended?: string;
-}
-
 const HIST_MAX = 1000;
 /** Keys a raw terminal may have queued for a session that does not read them before ioshell stops reading it. */
 const TYPED_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
+/** Session output held back while the io: prompt is open (so a full-screen program does not draw over it); past it, shown. */
+const PROMPT_HOLD_MAX_BYTES = 1024 * 1024;
 
 export class Shell {
   private readonly client: Client;
@@ -87,7 +69,10 @@ export class Shell {
   private endedWord: string | null = null;
   /** The hubs of this trihub that have reached their end. */
   private readonly endedHubs = new Set<number>();
-  private prompt: string | null = null;
+  private prompt: PromptLine | null = null;
+  /** Output that came while the prompt was open, shown when it closes. */
+  private held: { hub: number; pieces: Buffer[] }[] | null = null;
+  private heldBytes = 0;
   private pendingLine = '';
   private readonly history: string[] = [];
   /** Lines and commands in the order typed: a line after `remote 3` goes to trihub 3. */
@@ -140,7 +125,7 @@ export class Shell {
     this.offResize = this.term.onResize(() => this.sendSize());
     // Input typed (or ended) before the attach is decided waits for it: input
     // that ends at once must not turn a failed attach into a clean exit.
-    const entered = (async () => this.enter(this.trihub, this.opts.hubs === undefined ? (this.greeted(this.trihub) ?? (await this.info(this.trihub))) : { trihub: this.trihub, pty: false, cmd: '' }))();
+    const entered = (async () => this.enter(this.trihub, this.opts.hubs === undefined ? (fromHello(this.client.hello, this.trihub) ?? (await this.info(this.trihub))) : { trihub: this.trihub, pty: false, cmd: '' }))();
     this.queue = entered.catch(() => {});
     await entered;
     return this.ended;
@@ -156,19 +141,6 @@ export class Shell {
     this.io.input.pause();
     this.client.close();
     this.resolveEnd({ message, status, isAfterSession: this.hasEntered && this.term.isTTY });
-  }
-
-  /**
-   * A session the server's hello named: the first attach needs no status round
-   * trip. One that has exited already (`io -a -c CMD` with a short CMD) is
-   * entered all the same, to show what it wrote.
-   */
-  private greeted(trihub: number): TrihubInfo | null {
-    const session = this.client.hello.sessions.find((x) => x.trihub === trihub);
-    if (session) return { trihub, pty: session.pty, cmd: session.cmd };
-    if (this.client.hello.hosts?.some((x) => x.trihub === trihub)) return { trihub, pty: true, cmd: 'host' };
-    const ended = this.client.hello.ended?.find((x) => x.trihub === trihub);
-    return ended ? { trihub, pty: ended.pty, cmd: ended.cmd, ended: howEnded(ended) } : null;
   }
 
   /** The line for a session that ended while attached: how it ended, when this client may ask. */
@@ -196,11 +168,7 @@ export class Shell {
   private async info(trihub: number): Promise<TrihubInfo | null> {
     // a client that may not ask knows what the hello named
     const s = this.client.hello.role === 'control' ? await this.statusOf() : null;
-    if (!s) return this.greeted(trihub);
-    const session = s.sessions.find((x) => x.trihub === trihub);
-    if (session) return { trihub, pty: session.pty, cmd: session.cmd };
-    const host = s.hosts.find((x) => x.trihub === trihub);
-    return host ? { trihub, pty: host.pty ?? true, cmd: 'host' } : null;
+    return s ? fromStatus(s, trihub) : fromHello(this.client.hello, trihub);
   }
 
   /** Move to a trihub: say our size, subscribe its outputs, set the input mode. */
@@ -241,6 +209,12 @@ export class Shell {
   }
 
   private onData(hub: number, pieces: Buffer[]): void {
+    if (this.held) {
+      this.held.push({ hub, pieces });
+      for (const p of pieces) this.heldBytes += p.length;
+      if (this.heldBytes > PROMPT_HOLD_MAX_BYTES) this.release();
+      return;
+    }
     const out = hub === this.hubs.out ? this.io.output : hub === this.hubs.err ? this.io.errors : null;
     if (out === this.io.output) this.term.saw(pieces);
     if (out && !writeDirect(out, pieces)) {
@@ -313,57 +287,39 @@ export class Shell {
     if (pass.length > 0) this.send(pass);
     if (key === 'detach') return this.finish(`io: detached from ${this.client.name}`, 0);
     if (key === 'prompt') {
-      this.prompt = '';
-      this.io.output.write('\r\nio: ');
+      this.prompt = new PromptLine();
+      this.held = [];
+      this.io.output.write(PROMPT_OPEN);
       if (rest.length > 0) this.onPromptKeys(rest);
     }
   }
 
-  /** The one-command prompt of raw mode: a little line editor. */
+  /** Keys while the io: prompt is open: its echo; once it is done, what it asked for, then the keys after it. */
   private onPromptKeys(chunk: Buffer): void {
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
-      if (b === 0x0d || b === 0x0a) {
-        const line = this.prompt ?? '';
-        this.prompt = null;
-        this.io.output.write('\r\n');
-        const word = parseWord(line);
-        if (word instanceof CtlError) this.say(word.message);
-        else if (word) {
-          this.remember(line);
-          this.queue = this.queue.then(() => this.run(word));
-        } else if (line.trim() !== '') this.say(promptRefusal(line));
-        const rest = chunk.subarray(i + 1);
-        if (rest.length > 0) this.onInput(rest);
-        return;
-      }
-      if (b === PROMPT_KEY || b === DETACH_KEY) {
-        // Ctrl-] Ctrl-] (or Ctrl-] Ctrl-\) sends that key itself to the session: vim's tag jump, Emacs's C-]
-        this.prompt = null;
-        this.io.output.write('\r\x1b[K');
-        this.send(Buffer.from([b]));
-        const rest = chunk.subarray(i + 1);
-        if (rest.length > 0) this.onInput(rest);
-        return;
-      }
-      if (b === 0x03 || b === 0x1b) {
-        this.prompt = null;
-        this.io.output.write(' (cancelled)\r\n');
-        return;
-      }
-      if (b === 0x7f || b === 0x08) {
-        if (this.prompt) {
-          this.prompt = this.prompt.slice(0, -1);
-          this.io.output.write('\b \b');
-        }
-        continue;
-      }
-      if (b >= 0x20) {
-        const ch = String.fromCharCode(b);
-        this.prompt += ch;
-        this.io.output.write(ch);
-      }
+    const step = this.prompt!.feed(chunk);
+    this.io.output.write(step.echo);
+    const end = step.end;
+    if (!end) return;
+    this.prompt = null;
+    this.release();
+    if (end.kind === 'key') this.send(Buffer.from([end.key]));
+    if (end.kind === 'line') {
+      const word = parseWord(end.line);
+      if (word instanceof CtlError) this.say(word.message);
+      else if (word) {
+        this.remember(end.line);
+        this.queue = this.queue.then(() => this.run(word));
+      } else if (end.line.trim() !== '') this.say(promptRefusal(end.line));
     }
+    if (step.rest && step.rest.length > 0) this.onInput(step.rest);
+  }
+
+  /** Show what was held back while the prompt was open, and hold no more. */
+  private release(): void {
+    const held = this.held;
+    this.held = null;
+    this.heldBytes = 0;
+    for (const h of held ?? []) this.onData(h.hub, h.pieces);
   }
 
   /**
@@ -439,10 +395,7 @@ export class Shell {
         return this.say(`io: ${c.name}: server pid ${c.hello.pid}, trihub ${this.trihub} (hubs ${this.hubs.in} ${this.hubs.out} ${this.hubs.err}), ${this.isRawMode ? 'raw (Ctrl-\\ detaches, Ctrl-] prompts)' : 'lines'}`);
       case 'list': {
         const s = await this.statusOf();
-        if (!s) return;
-        const lines = s.sessions.map((x) => `trihub ${x.trihub}: ${x.cmd} (pid ${x.pid}, ${x.pty ? 'pty' : 'pipes'})${x.trihub === this.trihub ? ' *' : ''}`);
-        for (const h of s.hosts) lines.push(`trihub ${h.trihub}: host (pid ${h.pid}, elsewhere)${h.trihub === this.trihub ? ' *' : ''}`);
-        return this.say(lines.join('\n') || 'io: no sessions');
+        return s ? this.say(listLines(s, this.trihub)) : undefined;
       }
     }
   }

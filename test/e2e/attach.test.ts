@@ -21,7 +21,7 @@ import { processesIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope } from '../helpers/scope.js';
 import { Term } from '../helpers/term.js';
 import { SESSION_PROMPT, Tmux, userEnv } from '../helpers/tmux.js';
-import { waitFor } from '../helpers/until.js';
+import { sleep, waitFor } from '../helpers/until.js';
 
 const scope = useScope();
 
@@ -280,6 +280,26 @@ describe('attach', () => {
     t.keys('t0', 'Enter');
     await t.waitScreen('t0', 'io: detached from dt');
     await expectCooked(t, 't0');
+  });
+
+  it('the io: prompt is not drawn over: output waits while it is open, and comes after it', async () => {
+    const { t } = world();
+    t.type('t0', 'io -a held');
+    await t.waitRaw('t0');
+    t.type('t0', 'i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.05; done');
+    await t.waitScreen('t0', /^tick-5\s*$/m);
+    t.bytes('t0', 0x1d);
+    t.typeRaw('t0', 'sta');
+    await t.waitScreen('t0', /^io: sta\s*$/m);
+    await sleep(500); // ten ticks' time: none of them drawn
+    expect(t.screen('t0')).toMatch(/\nio: sta\s*$/);
+    t.typeRaw('t0', 'tus');
+    t.keys('t0', 'Enter');
+    const after = await t.waitScreen('t0', /^io: held: server pid \d+/m);
+    const ticks = [...after.matchAll(/^tick-(\d+)\s*$/gm)].map((m) => Number(m[1]));
+    // the ticks held back came, in order, with none lost
+    expect(ticks.slice(-5)).toEqual(Array.from({ length: 5 }, (_, k) => ticks.at(-5)! + k));
+    t.bytes('t0', 0x03);
   });
 
   it('Ctrl-] with a bad command prints one line and leaves the client where it was; hist lists the commands', async () => {
