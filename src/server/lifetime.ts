@@ -77,10 +77,16 @@ export class Lifetime {
     const tick = (): void => {
       this.timer = null;
       if (this.lives.isBusy()) return;
-      if ((this.lives.isDrained() && !this.waitsForReaders()) || Date.now() - started > DRAIN_MAX_MS) this.lives.quit('every session ended');
+      if ((this.lives.isDrained() && !this.waitsForReaders()) || Date.now() - started > DRAIN_MAX_MS) this.lives.quit(this.whyQuit());
       else this.timer = setTimeout(tick, DRAIN_CHECK_MS);
     };
     tick();
+  }
+
+  /** Why the server ends by itself, with how the last session ended: its clients are told (it may have ended as they watched). */
+  private whyQuit(): string {
+    const last = [...this.ended.values()].at(-1);
+    return last ? `every session ended; the last, on trihub ${last.trihub}: ${last.signal ? `signal ${last.signal}` : `status ${last.code}`}` : 'every session ended';
   }
 
   /** The server is quitting: stop looking. */

@@ -192,6 +192,16 @@ describe('starting', () => {
     expect(existsSync(join(dir, 'race'))).toBe(true);
   });
 
+  it('a server that ends with its only session says how the session ended to the client watching it', { timeout: 15_000 }, async () => {
+    const { env } = world();
+    const child = spawnIo(scope, 'io', ['-a', '-c', 'sleep 1; exit 4', 'q4'], env);
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    expect(await exitOf(child)).toBe(0);
+    // however the race between its end and the server's goes, the client says how the session ended
+    expect(stderr).toMatch(/^io: q4: (the session on trihub 0 ended \(status 4\)|server quit \(every session ended; the last, on trihub 0: status 4\))\n$/m);
+  });
+
   it('io -c CMD on a live name attaches, and says the server flags were not applied', async () => {
     const { env } = world();
     await start(env, 'live');
