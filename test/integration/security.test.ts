@@ -175,7 +175,7 @@ describe('no shell injection', () => {
     for (const program of ['io', 'iosrv'] as const) {
       const r = await runIo(program, ['-c', 'cat', name], { ...envIn(dir), PWD: dir });
       expect(r.status).toBe(2);
-      expect(r.stderr).toBe(`io: bad session name '${name}': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host)\n`);
+      expect(r.stderr).toBe(`io: bad session name '${name}': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host help)\n`);
     }
     const ctl = await runIo('io', ['ctl', name.replace(/\//g, '_'), 'status'], envIn(dir));
     expect(ctl.status).toBe(2);
