@@ -111,6 +111,15 @@ export class Client {
     await this.ctl('status');
   }
 
+  /**
+   * A frame that asks for nothing (an ack of no bytes). A client that has
+   * stopped reading learns of a server that went away only by writing to it:
+   * this write then fails, and the connection closes.
+   */
+  ping(): void {
+    this.send(Frame.ack, 0, Buffer.alloc(4));
+  }
+
   /** Close this client's input on hub N (the hub goes on). */
   endInput(hub: number): void {
     this.send(Frame.eof, hub);

@@ -10,6 +10,9 @@ import { IoError } from '../core/errors.js';
 import { sessionMark } from '../core/inside.js';
 import { spawnPty } from '../sys/pty.js';
 
+/** While it reads nothing from the server, a host pings it this often, to learn if it has gone. */
+const PAUSED_PING_MS = 1000;
+
 /** Serve trihub N from a shell here; resolves with its exit status when it ends. */
 export async function runHost(client: Client, trihub: number, cmd: string | null, ready: (err: string | null) => void): Promise<number> {
   const proc = spawnPty({ cmd, env: { ...process.env, IO_SESSION: sessionMark(client.hello.name, client.hello.pid, trihub) } }, { cols: 80, rows: 24 });
@@ -22,15 +25,32 @@ export async function runHost(client: Client, trihub: number, cmd: string | null
     throw new IoError('IO_ERR_HUB', reply);
   }
   return new Promise((resolve) => {
+    // A shell that does not read its input: stop reading the server (it skips
+    // ahead, or holds the writers, as for any slow reader) rather than queue
+    // without end here. Not reading, the host would not see the server go (a
+    // quit, a crash) and its shell would run on for ever: it pings meanwhile.
+    let pinging: NodeJS.Timeout | null = null;
+    const pauseServer = (): void => {
+      client.pause();
+      pinging ??= setInterval(() => client.ping(), PAUSED_PING_MS);
+    };
+    const stopPinging = (): void => {
+      if (pinging) clearInterval(pinging);
+      pinging = null;
+    };
+    const resumeServer = (): void => {
+      stopPinging();
+      client.resume();
+    };
     client.on({
-      // A shell that does not read its input: stop reading the server (it
-      // skips ahead, or holds the writers, as for any slow reader) rather
-      // than queue without end here.
       data: (hub, bytes) => {
-        if (hub === trihub && !proc.write(bytes)) client.pause();
+        if (hub === trihub && !proc.write(bytes)) pauseServer();
       },
       resize: (_t, cols, rows) => proc.resize(cols, rows),
-      close: () => proc.signal('SIGHUP'),
+      close: () => {
+        stopPinging();
+        proc.signal('SIGHUP');
+      },
     });
     client.subscribe(trihub, { fromNew: true });
     proc.onStdout((bytes) => {
@@ -38,8 +58,9 @@ export async function runHost(client: Client, trihub: number, cmd: string | null
     });
     proc.resume();
     client.onDrain(() => proc.resume());
-    proc.onDrain(() => client.resume());
+    proc.onDrain(resumeServer);
     proc.onExit((code) => {
+      stopPinging();
       client.endInput(trihub + 1);
       client.close();
       resolve(code ?? 0);

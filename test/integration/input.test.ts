@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { useScope, type Scope } from '../helpers/scope.js';
 import { spawnIo } from '../helpers/bin.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
-import { framed, rawConnect, rawCtl, RawReader, rawWrite, startIosrv } from '../helpers/server.js';
+import { exitOf, framed, isGone, rawConnect, rawCtl, RawReader, rawWrite, startIosrv } from '../helpers/server.js';
 import { waitFor } from '../helpers/until.js';
 
 const SHELL_ENV = { SHELL: '/bin/sh', ENV: '', TERM: 'xterm' };
@@ -178,5 +178,23 @@ describe('a host shell (io host, local N, here) that does not read its input', (
     await writer.done;
     await waitFor(async () => / H3out\d+ conn \d+ lag 0 lost 0$/m.test(await rawCtl(srv.sock, 'h3v')), { what: 'the host caught up', timeoutMs: 15_000 });
     expect(writer.sent()).toBe(TOTAL);
+  });
+
+  it('learns, while it reads nothing, that the server went away, and hangs its shell up', { timeout: 30_000 }, async () => {
+    const dir = tmpIoDir(scope);
+    const shell = join(dir, 'deaf-sh');
+    writeFileSync(shell, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+    const srv = await startIosrv(scope, ['-d'], { dir, env: SHELL_ENV });
+    const host = spawnIo(scope, 'io', ['host', srv.name, '3'], envIn(dir, { ...SHELL_ENV, SHELL: shell }));
+    const hostExit = exitOf(host);
+    const m = await waitFor(async () => /^trihub 3: host pid (\d+)/m.exec(await rawCtl(srv.sock, 'status')), { what: 'the host on trihub 3' });
+    const shellPid = Number(m[1]);
+    // its shell reads nothing: the host stops reading the server
+    const writer = await heldWriter(scope, srv.sock, 3, 16 * MiB);
+    await writer.held();
+    await rawCtl(srv.sock, 'quit');
+    await srv.exited;
+    await waitFor(() => isGone(shellPid), { timeoutMs: 10_000, what: `the host's shell ${shellPid} to be hung up` });
+    expect((await hostExit).signal).toBeNull();
   });
 });
