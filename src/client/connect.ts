@@ -11,9 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { isLoopbackAddress, parseWsTarget, reachesListener } from '../core/address.js';
+import { dialFor, isLoopbackAddress, parseWsTarget } from '../core/address.js';
 import { IoError, UsageError } from '../core/errors.js';
-import { checkIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
+import { checkIoDir, isName, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { connectUnix } from '../sys/socket.js';
 import { HANDSHAKE_TIMEOUT_MS, handshake } from '../sys/handshake.js';
 import { Client } from './client.js';
@@ -48,18 +48,26 @@ export function targetPath(target: string, opts: AttachOptions = {}): string {
   return socketPath(dir, target);
 }
 
-/** The token for a WebSocket target, or null when there is none to present. */
-export function tokenFor(name: string, host: string, opts: AttachOptions): string | null {
-  if (opts.token) return opts.token;
-  if (process.env['IO_TOKEN']) return process.env['IO_TOKEN'];
-  if (!isLoopbackAddress(host)) return null;
-  const base = join(opts.ioDir ?? resolveIoDir(), name);
+/**
+ * The token for a WebSocket target, and the URL to dial with it: --token, or
+ * $IO_TOKEN, as given; else, for a loopback address, the owner's token file,
+ * only when the address its server wrote beside it (NAME.listen) is the one
+ * dialled (core/address.ts dialFor).
+ */
+export function credentialsFor(ws: { url: string; name: string; host: string }, opts: AttachOptions): { token: string | null; url: string } {
+  const given = opts.token || process.env['IO_TOKEN'];
+  if (given) return { token: given, url: ws.url };
+  if (!isLoopbackAddress(ws.host) || !isName(ws.name)) return { token: null, url: ws.url };
+  const base = join(opts.ioDir ?? resolveIoDir(), ws.name);
   try {
     const listening = parseWsTarget(readFileSync(`${base}.listen`, 'utf8').trim());
-    if (!listening || !reachesListener(host, listening.host)) return null;
-    return readFileSync(`${base}.token`, 'utf8').trim();
+    const dial = listening ? dialFor(ws.host, listening.host) : null;
+    if (!dial) return { token: null, url: ws.url };
+    // (wss:// keeps its name: the certificate is checked against it, and says whose server it is)
+    const url = ws.url.startsWith('ws://') ? ws.url.replace(`//${ws.host}/`, `//${dial}/`) : ws.url;
+    return { token: readFileSync(`${base}.token`, 'utf8').trim(), url };
   } catch {
-    return null;
+    return { token: null, url: ws.url };
   }
 }
 
@@ -107,7 +115,9 @@ async function connectWs(url: string, token: string | null, opts: AttachOptions)
 export async function attach(target: string, opts: AttachOptions = {}): Promise<Client> {
   const ws = parseWsTarget(target);
   if (!ws) checkNotUrl(target);
-  return greet(ws ? await connectWs(ws.url, tokenFor(ws.name, ws.host, opts), opts) : await connectUnix(targetPath(target, opts), target), target);
+  if (!ws) return greet(await connectUnix(targetPath(target, opts), target), target);
+  const { token, url } = credentialsFor(ws, opts);
+  return greet(await connectWs(url, token, opts), target);
 }
 
 /** Greet the server on a connected stream; on failure the stream is destroyed. */

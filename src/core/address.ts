@@ -23,7 +23,8 @@ function splitHostPort(hostPort: string): { host: string; port: string } {
   return { host: (m?.[1] ?? hostPort).replace(/^\[|\]$/g, ''), port: m?.[2] ?? '' };
 }
 
-function isLoopback(host: string): boolean {
+/** A host on this machine only: localhost, 127.x, ::1. */
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
@@ -32,12 +33,26 @@ export function isLoopbackAddress(hostPort: string): boolean {
   return isLoopback(splitHostPort(hostPort).host);
 }
 
-/** Does dialling `dialled` reach the server listening at `listening` (HOST:PORT each), on this machine? */
-export function reachesListener(dialled: string, listening: string): boolean {
+/**
+ * Where to dial to reach, on this machine, the server listening at
+ * `listening` (HOST:PORT, as it bound it) when a URL says `dialled`; null when
+ * that address may reach another program. The same loopback address and port;
+ * a wildcard listener on the loopback of its family (0.0.0.0 is IPv4 only, so
+ * [::1] on that port is anyone's); `localhost` is dialled as the listener's own
+ * address, since it may resolve to the other family first.
+ */
+export function dialFor(dialled: string, listening: string): string | null {
   const d = splitHostPort(dialled);
   const l = splitHostPort(listening);
-  if (d.port !== l.port || !isLoopback(d.host)) return false;
-  return d.host === l.host || l.host === '0.0.0.0' || l.host === '::' || (d.host === 'localhost' && isLoopback(l.host));
+  if (d.port !== l.port || !isLoopback(d.host)) return null;
+  const v4 = d.host.startsWith('127.');
+  if (d.host === 'localhost') {
+    if (l.host === '0.0.0.0') return `127.0.0.1:${l.port}`;
+    if (l.host === '::') return `[::1]:${l.port}`;
+    return isLoopback(l.host) ? (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`) : null;
+  }
+  if (d.host === l.host || (l.host === '0.0.0.0' && v4) || l.host === '::') return dialled;
+  return null;
 }
 
 /** The JetStream stream of a session: stream names may not hold '.', so every odd character becomes '_'. */
@@ -48,6 +63,17 @@ export function natsStream(name: string): string {
 /** The subject hub N of a session is published on. */
 export function natsSubject(name: string, hub: number): string {
   return `io.${name}.hub.${hub}`;
+}
+
+/** Does a NATS subject pattern take this subject? `*` is one token, `>` the rest (a stream of an older server holds `io.NAME.hub.>`). */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return s.length > i;
+    if (i >= s.length || (p[i] !== '*' && p[i] !== s[i])) return false;
+  }
+  return p.length === s.length;
 }
 
 /** The subject writes into hub N come on (with --nats-write); '*' for all. */

@@ -17,6 +17,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import { isLoopback } from '../core/address.js';
 import { IoError } from '../core/errors.js';
 import { roleAllows, type TokenRole } from '../core/tokens.js';
 import type { Server } from './server.js';
@@ -35,7 +36,6 @@ export interface ListenOptions {
   tlsKey?: string;
 }
 
-
 /** The page and what it loads: name in the URL → file and type. */
 function assets(): Map<string, { file: string; type: string }> {
   const xterm = dirname(require.resolve('@xterm/xterm/package.json'));
@@ -47,10 +47,6 @@ function assets(): Map<string, { file: string; type: string }> {
     ['xterm.css', { file: join(xterm, 'css/xterm.css'), type: 'text/css' }],
     ['addon-fit.mjs', { file: join(fit, 'lib/addon-fit.mjs'), type: 'text/javascript' }],
   ]);
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** A certificate or key file, or a one-line usage error naming the flag. */
@@ -87,11 +83,8 @@ export class WsListener {
       }
     } else this.http = http.createServer(onRequest);
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    // a request Node cannot parse gets the answer HTTP has for it, when the socket can still take one
-    this.http.on('clientError', (_err, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy();
-    });
+    // A request Node cannot parse: no 'clientError' listener, so Node answers it itself (400, or 431 for
+    // headers too large) and destroys the socket, which a half-open peer cannot then keep.
   }
 
   /** Listen; resolves with the bound address (port 0 picks one). */

@@ -190,6 +190,9 @@ describe('websocket listener', () => {
     const ok = await runIo('io', ['ctl', base, 'status'], envIn(srv.dir), '');
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^io web: pid \d+/);
+    // localhost is dialled as the address the server bound (it may resolve to ::1 first, which anyone may bind)
+    const named = await runIo('io', ['ctl', base.replace('127.0.0.1', 'localhost'), 'status'], envIn(srv.dir), '');
+    expect(named.status, named.stderr).toBe(0);
     // another loopback port: what it is sent carries no token
     let request = '';
     const decoy = net.createServer((s) => {
@@ -230,6 +233,27 @@ describe('websocket listener', () => {
     await rawCtl(srv.sock, 'quit');
     // the limit for readers still draining is 30 s: a closed connection must not be one
     await waitFor(() => isGone, { timeoutMs: 5000, what: () => `the server to exit after quit (log: ${srv.stderr()})` });
+  });
+
+  it('a watch-only page sets the window while nobody else has, follows its own resizes, and gets it back when a writer leaves', async () => {
+    const { srv, base, token } = await startWs(scope, ['--pty'], 'sized');
+    const size = async (): Promise<string> => /pty (\d+x\d+),/.exec(await rawCtl(srv.sock, 'status'))?.[1] ?? '';
+    const watcher = await attach(base, { token: WATCH });
+    scope.defer(() => watcher.close());
+    watcher.resize(0, 100, 30);
+    watcher.subscribe([1, 2]);
+    await waitFor(async () => (await size()) === '100x30', { what: 'the watcher\'s size' });
+    watcher.resize(0, 90, 20);
+    await waitFor(async () => (await size()) === '90x20', { what: 'the watcher\'s own resize' });
+    const writer = await attach(base, { token });
+    writer.resize(0, 80, 24);
+    writer.subscribe([1, 2]);
+    await waitFor(async () => (await size()) === '80x24', { what: 'the writer\'s size' });
+    watcher.resize(0, 70, 22); // a watcher does not take the window from one who may type
+    await watcher.ctl('status'); // refused, but answered after the resize before it: the server has it
+    expect(await size()).toBe('80x24');
+    writer.close();
+    await waitFor(async () => (await size()) === '70x22', { what: 'the size back with the watcher' });
   });
 
   it('a quit over ws is a quit, not a lost connection: io read exits 0', async () => {
