@@ -289,10 +289,18 @@ async function attachNats(target: NatsTarget): Promise<void> {
   const nc = await natsConnect(target);
   sayConnection(nc, (line) => void process.stderr.write(`\r\n${line}\r\n`));
   const stdin = process.stdin;
+  let isLeaving = false;
   const leave = (status: number, message: string | null): void => {
+    if (isLeaving) return;
+    isLeaving = true;
     if (stdin.isTTY) stdin.setRawMode(false);
     if (message) process.stderr.write(`${message}\n`);
-    void nc.close().finally(() => done(status));
+    // what was typed last is still in the client's buffer: close() alone would drop it
+    void nc
+      .flush()
+      .catch(() => {})
+      .then(() => nc.close())
+      .finally(() => done(status));
   };
   if (stdin.isTTY) stdin.setRawMode(true);
   stdin.on('data', (b: Buffer) => {

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { IoError } from '../core/errors.js';
-import { natsAuth, natsInSubject, natsStream, natsSubject } from '../core/address.js';
+import { natsAuth, natsInSubject, natsStream, natsSubject, subjectMatches } from '../core/address.js';
 
 export interface HubFollower {
   data: (bytes: Uint8Array) => void;
@@ -119,13 +119,14 @@ export async function followHub(nc: NatsConnection, name: string, hub: number, o
 async function checkMirrored(nc: NatsConnection, name: string, hub: number): Promise<void> {
   let subjects: string[];
   try {
-    subjects = (await (await jetstreamManager(nc, { timeout: API_TIMEOUT_MS })).streams.info(natsStream(name))).config.subjects ?? [];
+    // (checkAPI off: a reader's NATS user need not be allowed $JS.API.INFO)
+    subjects = (await (await jetstreamManager(nc, { timeout: API_TIMEOUT_MS, checkAPI: false })).streams.info(natsStream(name))).config.subjects ?? [];
   } catch (err) {
     throw new IoError('IO_ERR_NO_SERVER', `io: nats: session ${name}: ${(err as Error).message} (is its server started with --nats?)`);
   }
-  if (subjects.includes(natsSubject(name, hub))) return;
+  if (subjects.some((p) => subjectMatches(p, natsSubject(name, hub)))) return;
   const prefix = natsSubject(name, 0).replace(/0$/, '');
-  const hubs = subjects.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+  const hubs = subjects.filter((s) => s.startsWith(prefix) && /^\d+$/.test(s.slice(prefix.length))).map((s) => s.slice(prefix.length));
   throw new IoError('IO_ERR_HUB', `io: nats: session ${name} mirrors hub${hubs.length === 1 ? '' : 's'} ${hubs.join(',') || 'none'}, not ${hub} (iosrv --nats-hubs)`);
 }
 

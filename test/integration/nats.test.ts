@@ -18,6 +18,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { headers } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
 import { natsStream } from '../../src/core/address.js';
 import { runIo, spawnIo } from '../helpers/bin.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
@@ -229,6 +231,24 @@ describe('io read nats://HOST:PORT/NAME/N', () => {
       const r = await runIo('io', ['read', `nats://${nats.hostPort}/some/${hub}`], envIn(srv.dir), '');
       expect(r).toEqual({ status: 1, stdout: '', stderr: `io: nats: session some mirrors hub 1, not ${hub} (iosrv --nats-hubs)\n` });
     }
+  });
+
+  it('a stream an older server made (io.NAME.hub.>) is still read', async () => {
+    const nats = await startNats(scope);
+    const nc = await natsClient(scope, [nats]);
+    await (await jsmOf(nc)).streams.add({ name: natsStream('old'), subjects: ['io.old.hub.>'] });
+    const js = jetstream(nc);
+    const h = (offset: number, eof = false): ReturnType<typeof headers> => {
+      const x = headers();
+      x.set('Io-Offset', String(offset));
+      x.set('Io-Run', 'r1');
+      if (eof) x.set('Io-Eof', '1');
+      return x;
+    };
+    await js.publish('io.old.hub.1', Buffer.from('from an older server\n'), { headers: h(0) });
+    await js.publish('io.old.hub.1', Buffer.alloc(0), { headers: h(21, true) });
+    const r = await runIo('io', ['read', `nats://${nats.hostPort}/old/1`], envIn(tmpIoDir(scope)), '');
+    expect(r).toEqual({ status: 0, stdout: 'from an older server\n', stderr: '' });
   });
 
   it('a server started again under the same name: readers get its output, not the last one\'s or its end of stream', async () => {
