@@ -3,7 +3,9 @@
 // Keys in; out, what to echo on the terminal, and, once the prompt is done,
 // how it ended: a line (Enter), a key to send to the session itself
 // (Ctrl-] Ctrl-] or Ctrl-] Ctrl-\), or cancelled (Esc, Ctrl-C); then the keys
-// that came after it. Backspace edits; other control keys are ignored.
+// that came after it, but for a cancel: an arrow key or Alt-x is Esc and the
+// rest of its sequence, which must not reach the session. Backspace edits;
+// other control keys are ignored.
 //
 // Not here: what the line means (words.ts), the terminal, the session (shell/).
 
@@ -14,7 +16,7 @@ export type PromptEnd = { kind: 'line'; line: string } | { kind: 'key'; key: num
 export interface PromptStep {
   /** What to write to the terminal for these keys. */
   echo: string;
-  /** Set once the prompt is done; `rest` is what was typed after it. */
+  /** Set once the prompt is done; `rest` is what was typed after it (none after a cancel). */
   end?: PromptEnd;
   rest?: Buffer;
 }
@@ -33,7 +35,7 @@ export class PromptLine {
       if (b === 0x0d || b === 0x0a) return { echo: `${echo}\r\n`, end: { kind: 'line', line: this.text }, rest };
       // Ctrl-] Ctrl-] (or Ctrl-] Ctrl-\) sends that key itself: vim's tag jump, Emacs's C-]
       if (b === PROMPT_KEY || b === DETACH_KEY) return { echo: `${echo}\r\x1b[K`, end: { kind: 'key', key: b }, rest };
-      if (b === 0x03 || b === 0x1b) return { echo: `${echo} (cancelled)\r\n`, end: { kind: 'cancel' }, rest };
+      if (b === 0x03 || b === 0x1b) return { echo: `${echo} (cancelled)\r\n`, end: { kind: 'cancel' } };
       if (b === 0x7f || b === 0x08) {
         if (this.text) {
           this.text = this.text.slice(0, -1);

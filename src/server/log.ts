@@ -35,9 +35,9 @@ export function isoTime(ms: number): string {
   return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}.${String(d.getUTCMilliseconds()).padStart(3, '0')}Z`;
 }
 
-/** Control characters as \\xNN (a tab stays): nothing a client sends can start a log line of its own, or move a terminal's cursor. */
+/** Control characters (C0, DEL and C1) as \\xNN, a tab aside: nothing a client sends can start a log line of its own, or move a terminal's cursor. */
 export function oneLine(text: string): string {
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function streamSink(stream: NodeJS.WritableStream): LogSink {

@@ -24,7 +24,6 @@ export class WindowSizes {
 
   /** conn said its size for trihub N: as it attaches, or because its own window changed. */
   resizedBy(conn: Conn, trihub: number): void {
-    if (conn.role === 'watch' && this.sizerOf(trihub)) return;
     this.activate(conn, trihub);
   }
 

@@ -134,6 +134,12 @@ export class Shell {
   /** Leave: the terminal restored, the connection closed; the session goes on. */
   finish(message: string | null, status: number): void {
     if (this.isEnded) return;
+    // what came while the prompt was open is shown, not dropped: it may be the session's last words
+    if (this.held) {
+      this.prompt = null;
+      this.io.output.write('\r\n');
+      this.release();
+    }
     this.isEnded = true;
     this.offResize();
     this.term.restore();

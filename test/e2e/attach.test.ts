@@ -21,7 +21,7 @@ import { processesIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope } from '../helpers/scope.js';
 import { Term } from '../helpers/term.js';
 import { SESSION_PROMPT, Tmux, userEnv } from '../helpers/tmux.js';
-import { sleep, waitFor } from '../helpers/until.js';
+import { waitFor } from '../helpers/until.js';
 
 const scope = useScope();
 
@@ -282,17 +282,24 @@ describe('attach', () => {
     await expectCooked(t, 't0');
   });
 
-  it('the io: prompt is not drawn over: output waits while it is open, and comes after it', async () => {
-    const { t } = world();
+  it('the io: prompt is not drawn over: output waits while it is open, comes after it, and is shown if the session ends meanwhile; an arrow key cancels it', async () => {
+    const { env, t } = world();
     t.type('t0', 'io -a held');
     await t.waitRaw('t0');
     t.type('t0', 'i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.05; done');
     await t.waitScreen('t0', /^tick-5\s*$/m);
+    // a reader of the session's output, to know the session has gone on while the prompt is open
+    const reader = spawnIo(scope, 'io', ['read', 'held', '1', '--new'], env);
+    let seen = '';
+    reader.stdout!.on('data', (b: Buffer) => (seen += b.toString()));
+    await waitFor(() => /tick-\d+/.test(seen), { what: 'the reader to see a tick' });
     t.bytes('t0', 0x1d);
     t.typeRaw('t0', 'sta');
     await t.waitScreen('t0', /^io: sta\s*$/m);
-    await sleep(500); // ten ticks' time: none of them drawn
-    expect(t.screen('t0')).toMatch(/\nio: sta\s*$/);
+    const from = seen.length;
+    await waitFor(() => (seen.slice(from).match(/tick-\d+/g) ?? []).length >= 5, { what: 'five more ticks from the session' });
+    expect(t.screen('t0')).toMatch(/\nio: sta\s*$/); // none of them drawn over the prompt
+    reader.kill();
     t.typeRaw('t0', 'tus');
     t.keys('t0', 'Enter');
     const after = await t.waitScreen('t0', /^io: held: server pid \d+/m);
@@ -300,6 +307,21 @@ describe('attach', () => {
     // the ticks held back came, in order, with none lost
     expect(ticks.slice(-5)).toEqual(Array.from({ length: 5 }, (_, k) => ticks.at(-5)! + k));
     t.bytes('t0', 0x03);
+    // an arrow key cancels the prompt, and nothing of its sequence reaches the session
+    t.type('t0', 'clear');
+    t.bytes('t0', 0x1d);
+    t.keys('t0', 'Up');
+    await t.waitScreen('t0', /io: +\(cancelled\)/);
+    t.type('t0', 'echo after-$((2+2))');
+    await t.waitScreen('t0', lineOf('after-4'));
+    expect(t.screen('t0')).not.toMatch(/\[A|command not found/);
+    // the session ends while the prompt is open: its last words are shown, not dropped
+    t.bytes('t0', 0x1d);
+    t.typeRaw('t0', 'sta');
+    await t.waitScreen('t0', /^io: sta\s*$/m);
+    await runIo('io', ['write', 'held', '0'], env, 'echo last-words; exit 3\n');
+    await t.waitScreen('t0', /io: held: the session on trihub 0 ended \(status 3\)|server quit/);
+    expect(t.screen('t0')).toMatch(/^last-words\s*$/m);
   });
 
   it('Ctrl-] with a bad command prints one line and leaves the client where it was; hist lists the commands', async () => {

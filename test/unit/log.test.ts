@@ -17,6 +17,7 @@ describe('one line per event', () => {
     expect(oneLine('ctl quit\nstatus')).toBe('ctl quit\\x0astatus');
     expect(oneLine('a\r\x1b[2Jb\x7f\x00\tc')).toBe('a\\x0d\\x1b[2Jb\\x7f\\x00\tc');
     expect(oneLine('plain – text ✓')).toBe('plain – text ✓');
+    expect(oneLine('8-bit \u009b2J csi')).toBe('8-bit \\x9b2J csi');
     const lines: string[] = [];
     new Log({ write: (l) => lines.push(l) }).event('conn 1: ctl quit\n2026-01-01T00:00:00.000Z forged');
     expect(lines).toHaveLength(1);

@@ -18,6 +18,8 @@ describe('PromptLine', () => {
 
   it('Esc and Ctrl-C cancel; Ctrl-] and Ctrl-\\ end it with that key for the session; other control keys do nothing', () => {
     expect(new PromptLine().feed(keys('at\x1b'))).toMatchObject({ echo: 'at (cancelled)\r\n', end: { kind: 'cancel' } });
+    // an arrow key is Esc and the rest of its sequence: the rest must not reach the session
+    expect(new PromptLine().feed(keys('\x1b[A')).rest).toBeUndefined();
     expect(new PromptLine().feed(keys('\x03'))).toMatchObject({ end: { kind: 'cancel' } });
     expect(new PromptLine().feed(keys('\x1d'))).toMatchObject({ echo: '\r\x1b[K', end: { kind: 'key', key: 0x1d } });
     expect(new PromptLine().feed(keys('\x1c'))).toMatchObject({ end: { kind: 'key', key: 0x1c } });
