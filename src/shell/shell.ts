@@ -71,7 +71,7 @@ export class Shell {
   private readonly endedHubs = new Set<number>();
   private prompt: PromptLine | null = null;
   /** Output that came while the prompt was open, shown when it closes. */
-  private held: { hub: number; pieces: Buffer[] }[] | null = null;
+  private held: ({ hub: number; pieces: Buffer[] } | { hub: number; lost: number })[] | null = null;
   private heldBytes = 0;
   private pendingLine = '';
   private readonly history: string[] = [];
@@ -94,10 +94,7 @@ export class Shell {
   async start(): Promise<ShellEnd> {
     this.client.on({
       dataPieces: (hub, pieces) => this.onData(hub, pieces),
-      gap: (hub, lost) => {
-        if (hub === this.hubs.out) this.term.lost(lost);
-        if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
-      },
+      gap: (hub, lost) => this.onGap(hub, lost),
       eof: (hub) => {
         this.endedHubs.add(hub);
         // A session that had ended: both its outputs are backlog, and its stderr may come after stdout's end.
@@ -325,7 +322,20 @@ export class Shell {
     const held = this.held;
     this.held = null;
     this.heldBytes = 0;
-    for (const h of held ?? []) this.onData(h.hub, h.pieces);
+    for (const h of held ?? []) {
+      if ('lost' in h) this.onGap(h.hub, h.lost);
+      else this.onData(h.hub, h.pieces);
+    }
+  }
+
+  /** Bytes this client lost (it fell a ring behind): said in its place among the output, after what was held. */
+  private onGap(hub: number, lost: number): void {
+    if (this.held) {
+      this.held.push({ hub, lost });
+      return;
+    }
+    if (hub === this.hubs.out) this.term.lost(lost);
+    if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
   }
 
   /**
