@@ -71,6 +71,8 @@ export class Shell {
   private readonly endedHubs = new Set<number>();
   private prompt: PromptLine | null = null;
   /** Output that came while the prompt was open, shown when it closes. */
+  /** The trihub this client was on before the one it is on (attach, remote, local): where it goes back when that ends. */
+  private cameFrom: number | null = null;
   private held: ({ hub: number; pieces: Buffer[] } | { hub: number; lost: number })[] | null = null;
   private heldBytes = 0;
   private pendingLine = '';
@@ -102,7 +104,7 @@ export class Shell {
         if (!isAllOut) return;
         if (this.quitWord || this.endedWord) return this.finish(this.quitWord ?? this.endedWord, 0);
         // it ended while we watched: say so (and how, when we may ask), as dtach and tmux do
-        void this.endWord().then((word) => this.finish(word, 0));
+        void this.endWord().then((word) => this.afterEnd(word));
       },
       error: (_hub, message) => {
         // The server says it is quitting before its sessions hang up: that is
@@ -146,6 +148,19 @@ export class Shell {
     this.resolveEnd({ message, status, isAfterSession: this.hasEntered && this.term.isTTY });
   }
 
+  /**
+   * The session watched has ended: back to the trihub this client came from,
+   * if it still runs (as screen goes to another window when one exits); else
+   * this client leaves.
+   */
+  private async afterEnd(word: string): Promise<void> {
+    const back = this.cameFrom;
+    const info = back === null ? null : await this.info(back).catch(() => null);
+    if (back === null || !info || info.ended || this.isEnded) return this.finish(word, 0);
+    this.say(`${word}; back on trihub ${back}`);
+    await this.enter(back, info);
+  }
+
   /** The line for a session that ended while attached: how it ended, when this client may ask. */
   private async endWord(): Promise<string> {
     const name = this.client.name;
@@ -187,6 +202,7 @@ export class Shell {
       if (this.trihub === trihub) this.finish(null, 1);
       return;
     }
+    if (this.hasEntered && trihub !== this.trihub) this.cameFrom = this.trihub;
     this.client.unsubscribe(this.hubs.out);
     this.client.unsubscribe(this.hubs.err);
     // and lets go of the input it typed into there (after all it sent): status counts it no more

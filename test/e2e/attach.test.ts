@@ -385,15 +385,22 @@ describe('attach', () => {
     expect(await ctl(env, 'held', 'h0v')).toMatch(/ session \d+ .*lost 0$/m);
   });
 
-  it('a session that ends while attached is said to end, and how, as dtach and tmux do', async () => {
+  it('a session that ends while attached is said to end, and how, as dtach and tmux do; from a remote N the client goes back where it came from', async () => {
     const { env, t } = world();
     t.type('t0', 'io -a en');
     await t.waitRaw('t0');
     t.prompt('t0', 'remote 3');
     await waitFor(async () => /^trihub 3: session/m.test(await ctl(env, 'en', 'status')), { what: 'the shell on trihub 3' });
     t.type('t0', 'kill -9 $$');
-    await t.waitScreen('t0', /io: en: the session on trihub 3 ended \(signal SIGKILL\)/);
+    // as screen does when a window's shell exits: back to the one it came from, which still runs
+    await t.waitScreen('t0', /io: en: the session on trihub 3 ended \(signal SIGKILL\); back on trihub 0/);
     expect(await ctl(env, 'en', 'status')).toMatch(/^trihub 0: session/m); // the server goes on
+    t.type('t0', 'echo back-$((1+2))');
+    await t.waitScreen('t0', lineOf('back-3'));
+    // the session it started on ends: nowhere to go back to, the client leaves
+    t.type('t0', 'exit 5');
+    await t.waitScreen('t0', /io: en: the session on trihub 0 ended \(status 5\)|server quit/);
+    await expectCooked(t, 't0');
   });
 
   it('Ctrl-] Ctrl-] and Ctrl-] Ctrl-\\ send those keys themselves to the session', async () => {
