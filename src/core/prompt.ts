@@ -27,6 +27,11 @@ export const PROMPT_OPEN = '\r\nio: ';
 export class PromptLine {
   private text = '';
 
+  /** What has been typed so far (to draw the prompt again). */
+  get typed(): string {
+    return this.text;
+  }
+
   feed(chunk: Buffer): PromptStep {
     let echo = '';
     for (let i = 0; i < chunk.length; i++) {

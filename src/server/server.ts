@@ -128,7 +128,9 @@ export class Server {
     if (session?.modes) {
       const preamble = session.modes.preamble(fromNew ? hub.bytesIn : hub.start);
       if (preamble.length > 0) sink.data(preamble);
-      if (session.modes.isAltScreen) session.nudge();
+      // a full-screen program, or any whose first drawing has left the ring (top draws only what changes):
+      // asked to draw its screen again for the newcomer
+      if (session.modes.isAltScreen || (!fromNew && hub.start > 0)) session.nudge();
     }
     // A terminal's output (a pty session's, a host's) replays its backlog without the queries
     // in it: the program that asked is gone, and this client's terminal would answer (pump.ts).

@@ -48,6 +48,8 @@ const HIST_MAX = 1000;
 const TYPED_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
 /** Session output held back while the io: prompt is open (so a full-screen program does not draw over it); past it, shown. */
 const PROMPT_HOLD_MAX_BYTES = 1024 * 1024;
+/** How long a redraw nudge keeps the window one column wider (as the server's on attach). */
+const REDRAW_NUDGE_MS = 50;
 
 export class Shell {
   private readonly client: Client;
@@ -73,6 +75,8 @@ export class Shell {
   /** Output that came while the prompt was open, shown when it closes. */
   /** The trihub this client was on before the one it is on (attach, remote, local): where it goes back when that ends. */
   private cameFrom: number | null = null;
+  /** The prompt or a reply was drawn over the program's screen: the next key asks it to redraw first. */
+  private isScreenDirty = false;
   private held: ({ hub: number; pieces: Buffer[] } | { hub: number; lost: number })[] | null = null;
   private heldBytes = 0;
   private pendingLine = '';
@@ -231,7 +235,12 @@ export class Shell {
     if (this.held) {
       this.held.push({ hub, pieces });
       for (const p of pieces) this.heldBytes += p.length;
-      if (this.heldBytes > PROMPT_HOLD_MAX_BYTES) this.release();
+      if (this.heldBytes > PROMPT_HOLD_MAX_BYTES && this.prompt) {
+        // too much to hold: shown, and the prompt drawn again below it, still open
+        this.release();
+        this.held = [];
+        this.io.output.write(`${PROMPT_OPEN}${this.prompt.typed}`);
+      }
       return;
     }
     const out = hub === this.hubs.out ? this.io.output : hub === this.hubs.err ? this.io.errors : null;
@@ -301,7 +310,28 @@ export class Shell {
     });
   }
 
+  /**
+   * Ask the program on the pty to draw its screen again. A full-screen one
+   * (the alternate screen: vim, less) redraws only for a new size, so the
+   * window is one column wider for a moment; any other (top, a shell) is sent
+   * SIGWINCH alone, so that a command typed at once never sees that moment.
+   */
+  private redraw(): void {
+    this.isScreenDirty = false;
+    const size = this.term.size();
+    if (!this.isRawMode || !size) return;
+    if (!this.term.isFullScreen) {
+      if (this.client.hello.role === 'control') void this.client.ctl(`signal ${this.trihub} WINCH`).catch(() => {});
+      return;
+    }
+    this.client.resize(this.trihub, size.cols + 1, size.rows);
+    setTimeout(() => {
+      if (!this.isEnded) this.sendSize();
+    }, REDRAW_NUDGE_MS).unref();
+  }
+
   private onRawKeys(chunk: Buffer): void {
+    if (this.isScreenDirty) this.redraw();
     const { pass, key, rest } = scanKeys(chunk);
     if (pass.length > 0) this.send(pass);
     if (key === 'detach') return this.finish(`io: detached from ${this.client.name}`, 0);
@@ -321,6 +351,9 @@ export class Shell {
     if (!end) return;
     this.prompt = null;
     this.release();
+    // The prompt was drawn over the program's screen (a full-screen one scrolls with it): it is asked to
+    // redraw, at once when nothing was said, else at the next key, so a reply can be read first.
+    if (end.kind !== 'line') this.redraw();
     if (end.kind === 'key') this.send(Buffer.from([end.key]));
     if (end.kind === 'line') {
       const word = parseWord(end.line);
@@ -329,6 +362,9 @@ export class Shell {
         this.remember(end.line);
         this.queue = this.queue.then(() => this.run(word));
       } else if (end.line.trim() !== '') this.say(promptRefusal(end.line));
+      this.queue = this.queue.then(() => {
+        this.isScreenDirty = true;
+      });
     }
     if (step.rest && step.rest.length > 0) this.onInput(step.rest);
   }

@@ -67,6 +67,11 @@ export class Terminal {
     return () => this.output.off('resize', fn);
   }
 
+  /** A full-screen program has the screen (the alternate screen is on). */
+  get isFullScreen(): boolean {
+    return this.modes.isAltScreen;
+  }
+
   /** Bytes of the session written to this terminal (a gap: some were lost on the way). */
   saw(pieces: readonly Buffer[]): void {
     if (this.output.isTTY) for (const p of pieces) this.modes.feed(p);

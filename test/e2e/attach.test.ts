@@ -80,6 +80,42 @@ describe('attach', () => {
     expect(await second.exited()).toBe(0);
   });
 
+  it('after the io: prompt, vim is asked to draw its screen again: no trace of the prompt or its reply is left', async () => {
+    const { dir, t } = world({ cols: 100, rows: 30 });
+    const file = `${dir}/p.txt`;
+    writeFileSync(file, `${Array.from({ length: 200 }, (_, i) => `row ${String(i + 1).padStart(3, '0')}`).join('\n')}\n`);
+    t.type('t0', 'io -a pv');
+    await t.waitRaw('t0');
+    t.type('t0', `vim -u NONE -n ${file}`);
+    await t.waitScreen('t0', /^row 029\s*$/m);
+    // a command: its reply stays to be read, and the next key has vim redraw before it acts
+    t.prompt('t0', 'status');
+    await t.waitScreen('t0', /^io: pv: server pid \d+/m);
+    t.keys('t0', 'j');
+    await waitFor(() => !/io: |server pid/.test(t.screen('t0')) && /^row 002\s*$/m.test(t.screen('t0')), { what: () => `vim redrawn without the reply:\n${t.screen('t0')}` });
+    // cancelled: redrawn at once
+    t.bytes('t0', 0x1d);
+    t.keys('t0', 'Escape');
+    await waitFor(() => !/io: |cancelled/.test(t.screen('t0')) && /^row 002\s*$/m.test(t.screen('t0')), { what: () => `vim redrawn without the prompt:\n${t.screen('t0')}` });
+    t.type('t0', ':q!');
+    await t.waitScreen('t0', SESSION_PROMPT.trim());
+  });
+
+  it('a program that draws once and then only what changes (as top does, without the alternate screen) is asked to redraw on reattach once its first drawing has left the ring', async () => {
+    const { dir, env, t } = world();
+    const script = `${dir}/ticker.sh`;
+    writeFileSync(script, '#!/bin/bash\ndraw() { printf "\\033[H\\033[2JHEADER-ROW\\n"; }\ntrap draw WINCH\ndraw\ni=0\nwhile :; do i=$((i+1)); printf "\\r%08d %060d" $i 0; sleep 0.005; done\n', { mode: 0o755 });
+    t.type('t0', `io -a --buffer 4k -c ${script} --pty tk`);
+    await t.waitScreen('t0', 'HEADER-ROW');
+    t.detach('t0');
+    await t.waitScreen('t0', /io: detached from tk/);
+    // more than the ring since it drew its header: the backlog holds only counters
+    await waitFor(async () => Number(/bytes in (\d+)/.exec(await ctl(env, 'tk', 'h1v'))?.[1] ?? 0) > 3 * 4096, { what: 'the ring to wrap', timeoutMs: 15_000 });
+    t.type('t0', 'clear; io tk');
+    await t.waitScreen('t0', 'HEADER-ROW');
+    t.detach('t0');
+  });
+
   it('a full-screen program is redrawn at the new size after reattach, in the alternate screen, after its switch left the ring', async () => {
     const { dir, env, t } = world({ cols: 100, rows: 30 });
     const file = `${dir}/f.txt`;
