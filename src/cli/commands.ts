@@ -159,7 +159,7 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
   const { ioDir, path } = sessionPath(name, f.share ?? false);
   if (f.i) {
     const probe = await probeSocket(path, name);
-    if (probe.state === 'live') throw new UsageError(`io: ${name} is already running${probe.hello ? ` (pid ${probe.hello.pid})` : ''}; -i starts a new server`);
+    if (probe.state === 'live') throw new IoError('IO_ERR_RUNNING', `io: ${name} is already running${probe.hello ? ` (pid ${probe.hello.pid})` : ''}; -i starts a new server`);
     if (probe.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
     return (require('./serve.js') as typeof import('./serve.js')).serve(name, f, { console: true, noListen: false });
   }
@@ -183,7 +183,8 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
     if (!(err instanceof IoError && err.code === 'IO_ERR_RUNNING')) throw err;
     isRaced = true;
   }
-  if (ws) process.stderr.write(`io: ${name} listens on ${ws} (page: ${ws.replace(/^ws/, 'http')}/#token=${readFileSync(join(ioDir, `${name}.token`), 'utf8').trim()})\n`);
+  // a wildcard address is no place a browser can go (Chrome refuses 0.0.0.0): the page is shown on loopback
+  if (ws) process.stderr.write(`io: ${name} listens on ${ws} (page: ${ws.replace(/^ws/, 'http').replace(/\/\/(0\.0\.0\.0|\[::\]):/, (_m, h: string) => `//${h === '0.0.0.0' ? '127.0.0.1' : '[::1]'}:`)}/#token=${readFileSync(join(ioDir, `${name}.token`), 'utf8').trim()})\n`);
   if (f.a || isRaced) return attachShell(attach(name, attachOpts()), name, startWords, f.token);
   process.stderr.write(`io: ${name} started (attach: io ${name})\n`);
 }

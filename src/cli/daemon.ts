@@ -42,7 +42,7 @@ function startDetached(program: string, args: string[], name: string, logFile: s
     try {
       out = openSync(logFile, 'a', 0o600);
     } catch (err) {
-      process.stderr.write(`io: log: ${(err as NodeJS.ErrnoException).code ?? String(err)}: logging stopped, the server goes on\n`);
+      process.stderr.write(`io: log ${logFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}: logging stopped, the server goes on\n`);
     }
   }
   const child = spawn(process.execPath, [script, ...args], {

@@ -11,12 +11,15 @@ import { openSync, writeSync } from 'node:fs';
 
 export interface LogSink {
   write(line: string): void;
+  /** The file, to name when it fails. */
+  readonly path?: string;
 }
 
 /** Append to a file, opened once (0600); a failure to open shows at the first line, as a failed write would. */
 export function fileSink(path: string): LogSink {
   let fd: number | null = null;
   return {
+    path,
     write: (line) => {
       fd ??= openSync(path, 'a', 0o600);
       writeSync(fd, line);
@@ -68,8 +71,9 @@ export class Log {
     try {
       this.sink.write(`${isoTime(Date.now())} ${oneLine(text)}\n`);
     } catch (err) {
+      const what = this.sink.path === undefined ? 'log' : `log ${this.sink.path}`;
       this.sink = null;
-      process.stderr.write(`io: log: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}: logging stopped, the server goes on\n`);
+      process.stderr.write(`io: ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}: logging stopped, the server goes on\n`);
     }
   }
 }

@@ -32,7 +32,7 @@ export class Tokens {
       try {
         text = readFileSync(tokenFile, 'utf8');
       } catch (err) {
-        throw new IoError('IO_ERR_AUTH', `io: ${tokenFile}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        throw new IoError('IO_ERR_AUTH', `io: --token-file ${tokenFile}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
       }
       const parsed = parseTokenFile(text, tokenFile);
       if (parsed instanceof IoError) throw parsed;

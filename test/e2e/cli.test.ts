@@ -202,6 +202,15 @@ describe('starting', () => {
     expect(stderr).toMatch(/^io: q4: (the session on trihub 0 ended \(status 4\)|server quit \(every session ended; the last, on trihub 0: status 4\))\n$/m);
   });
 
+  it('an unreadable --token-file: one line naming the flag and the file, exit 1; the page URL of a wildcard listener is on loopback', async () => {
+    const { dir, env } = world();
+    const r = await runIo('io', ['--listen', '127.0.0.1:0', '--token-file', join(dir, 'none'), '-c', 'cat', 'tf'], env, '');
+    expect(r).toEqual({ status: 1, stdout: '', stderr: `io: --token-file ${join(dir, 'none')}: cannot read (ENOENT)\n` });
+    const w = await runIo('io', ['--listen', '0.0.0.0:0', '-c', 'cat', 'wild'], env, '');
+    expect(w.stderr).toMatch(/^io: wild listens on ws:\/\/0\.0\.0\.0:\d+\/wild \(page: http:\/\/127\.0\.0\.1:\d+\/wild\/#token=/m);
+    expect((await runIo('io', ['kill', 'wild'], env)).status).toBe(0);
+  });
+
   it('io -c CMD on a live name attaches, and says the server flags were not applied', async () => {
     const { env } = world();
     await start(env, 'live');
@@ -210,11 +219,11 @@ describe('starting', () => {
     expect(r.status).toBe(0);
   });
 
-  it('io -i on a live name: exit 2, it is already running', async () => {
+  it('io -i on a live name: exit 1 (not a usage error), it is already running', async () => {
     const { env } = world();
     await start(env, 'busy');
     const r = await runIo('io', ['-i', 'busy'], env);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^io: busy is already running \(pid \d+\); -i starts a new server\n$/);
   });
 

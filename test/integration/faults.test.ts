@@ -273,11 +273,11 @@ describe('readers that do not read', () => {
 
 describe('an unwritable log', () => {
   const logCases: [string, (dir: string) => string, RegExp][] = [
-    ['/dev/full', () => '/dev/full', /^io: log: ENOSPC: logging stopped, the server goes on$/],
+    ['/dev/full', () => '/dev/full', /^io: log \/dev\/full: ENOSPC: logging stopped, the server goes on$/],
     ['a path through a regular file', (dir) => {
       writeFileSync(join(dir, 'file'), '');
       return join(dir, 'file', 'sess.log');
-    }, /^io: log: ENOTDIR: logging stopped, the server goes on$/],
+    }, /^io: log \S+\/file\/sess\.log: ENOTDIR: logging stopped, the server goes on$/],
   ];
   it.each(logCases)('iosrv -l %s warns once on stderr and keeps serving', async (_what, path, warning) => {
     const dir = tmpIoDir(scope);
@@ -301,7 +301,7 @@ describe('an unwritable log', () => {
     const srv = await startIosrv(scope, ['-l', join(dir, 'plain', 'sess.log'), '-d'], { dir });
     expect(await rawCtl(srv.sock, 'fear')).toBe('ok');
     expect(await rawCtl(srv.sock, 'calm')).toBe('ok');
-    expect(srv.stderr().trim()).toBe('io: log: ENOTDIR: logging stopped, the server goes on');
+    expect(srv.stderr().trim()).toBe(`io: log ${join(dir, 'plain', 'sess.log')}: ENOTDIR: logging stopped, the server goes on`);
   });
 
   // root writes into a read-only directory all the same
@@ -312,7 +312,7 @@ describe('an unwritable log', () => {
     chmodSync(join(dir, 'ro'), 0o500);
     const srv = await startIosrv(scope, ['-l', join(dir, 'ro', 'sess.log'), '-d'], { dir });
     expect(await rawCtl(srv.sock, 'fear')).toBe('ok');
-    expect(srv.stderr().trim()).toBe('io: log: EACCES: logging stopped, the server goes on');
+    expect(srv.stderr().trim()).toBe(`io: log ${join(dir, 'ro', 'sess.log')}: EACCES: logging stopped, the server goes on`);
   });
 
   // io starts the server in the background with its stdout and stderr on the log file
