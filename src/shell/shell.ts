@@ -72,13 +72,13 @@ export class Shell {
   /** The hubs of this trihub that have reached their end. */
   private readonly endedHubs = new Set<number>();
   private prompt: PromptLine | null = null;
-  /** Output that came while the prompt was open, shown when it closes. */
-  /** The trihub this client was on before the one it is on (attach, remote, local): where it goes back when that ends. */
-  private cameFrom: number | null = null;
-  /** The prompt or a reply was drawn over the program's screen: the next key asks it to redraw first. */
-  private isScreenDirty = false;
+  /** Output (and gap notices) that came while the prompt was open, shown when it closes. */
   private held: ({ hub: number; pieces: Buffer[] } | { hub: number; lost: number })[] | null = null;
   private heldBytes = 0;
+  /** The prompt or a reply was drawn over the program's screen: the next key asks it to redraw first. */
+  private isScreenDirty = false;
+  /** The trihub this client was on before the one it is on (attach, remote, local): where it goes back when that ends. */
+  private cameFrom: number | null = null;
   private pendingLine = '';
   private readonly history: string[] = [];
   /** Lines and commands in the order typed: a line after `remote 3` goes to trihub 3. */
@@ -206,11 +206,13 @@ export class Shell {
       if (this.trihub === trihub) this.finish(null, 1);
       return;
     }
-    if (this.hasEntered && trihub !== this.trihub) this.cameFrom = this.trihub;
     this.client.unsubscribe(this.hubs.out);
     this.client.unsubscribe(this.hubs.err);
-    // and lets go of the input it typed into there (after all it sent): status counts it no more
-    if (this.hasEntered && trihub !== this.trihub) this.client.endInput(this.hubs.in);
+    if (this.hasEntered && trihub !== this.trihub) {
+      this.cameFrom = this.trihub;
+      // and lets go of the input it typed into there (after all it sent): status counts it no more
+      this.client.endInput(this.hubs.in);
+    }
     this.trihub = trihub;
     if (this.opts.hubs === undefined || trihub !== this.opts.trihub) this.hubs = { in: trihub, out: trihub + 1, err: trihub + 2 };
     this.sendSize();
