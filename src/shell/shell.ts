@@ -12,10 +12,10 @@
 import type { Client } from '../client/client.js';
 import { CtlError } from '../core/errors.js';
 import { scanKeys } from '../core/keys.js';
-import { PROMPT_OPEN, PromptLine } from '../core/prompt.js';
 import { isInside } from '../core/inside.js';
 import { parseWord, promptRefusal, type Word } from '../core/words.js';
 import { writeDirect } from '../sys/direct.js';
+import { PromptOverlay } from './overlay.js';
 import { Terminal, type TtyIn, type TtyOut } from './terminal.js';
 import { fromHello, fromStatus, howEnded, listLines, type Status, type TrihubInfo } from './trihubs.js';
 
@@ -71,10 +71,8 @@ export class Shell {
   private endedWord: string | null = null;
   /** The hubs of this trihub that have reached their end. */
   private readonly endedHubs = new Set<number>();
-  private prompt: PromptLine | null = null;
-  /** Output (and gap notices) that came while the prompt was open, shown when it closes. */
-  private held: ({ hub: number; pieces: Buffer[] } | { hub: number; lost: number })[] | null = null;
-  private heldBytes = 0;
+  /** The io: prompt, and the output held back while it is open. */
+  private readonly overlay: PromptOverlay;
   /** The prompt or a reply was drawn over the program's screen: the next key asks it to redraw first. */
   private isScreenDirty = false;
   /** The trihub this client was on before the one it is on (attach, remote, local): where it goes back when that ends. */
@@ -93,6 +91,7 @@ export class Shell {
     this.io = io;
     this.opts = opts;
     this.term = new Terminal(io.input, io.output);
+    this.overlay = new PromptOverlay((text) => this.io.output.write(text), (h) => ('lost' in h ? this.onGap(h.hub, h.lost) : this.onData(h.hub, h.pieces)), PROMPT_HOLD_MAX_BYTES);
     this.trihub = opts.trihub;
     this.hubs = opts.hubs ?? { in: opts.trihub, out: opts.trihub + 1, err: opts.trihub + 2 };
   }
@@ -138,10 +137,9 @@ export class Shell {
   finish(message: string | null, status: number): void {
     if (this.isEnded) return;
     // what came while the prompt was open is shown, not dropped: it may be the session's last words
-    if (this.held) {
-      this.prompt = null;
+    if (this.overlay.isOpen) {
       this.io.output.write('\r\n');
-      this.release();
+      this.overlay.close();
     }
     this.isEnded = true;
     this.offResize();
@@ -234,17 +232,7 @@ export class Shell {
   }
 
   private onData(hub: number, pieces: Buffer[]): void {
-    if (this.held) {
-      this.held.push({ hub, pieces });
-      for (const p of pieces) this.heldBytes += p.length;
-      if (this.heldBytes > PROMPT_HOLD_MAX_BYTES && this.prompt) {
-        // too much to hold: shown, and the prompt drawn again below it, still open
-        this.release();
-        this.held = [];
-        this.io.output.write(`${PROMPT_OPEN}${this.prompt.typed}`);
-      }
-      return;
-    }
+    if (this.overlay.hold({ hub, pieces })) return;
     const out = hub === this.hubs.out ? this.io.output : hub === this.hubs.err ? this.io.errors : null;
     if (out === this.io.output) this.term.saw(pieces);
     if (out && !writeDirect(out, pieces)) {
@@ -255,7 +243,7 @@ export class Shell {
 
   private onInput(chunk: Buffer): void {
     if (this.isEnded) return;
-    if (this.prompt !== null) return this.onPromptKeys(chunk);
+    if (this.overlay.isOpen) return this.onPromptKeys(chunk);
     if (this.isRawMode) return this.onRawKeys(chunk);
     this.pendingLine += chunk.toString('utf8');
     let nl: number;
@@ -338,21 +326,16 @@ export class Shell {
     if (pass.length > 0) this.send(pass);
     if (key === 'detach') return this.finish(`io: detached from ${this.client.name}`, 0);
     if (key === 'prompt') {
-      this.prompt = new PromptLine();
-      this.held = [];
-      this.io.output.write(PROMPT_OPEN);
+      this.overlay.open();
       if (rest.length > 0) this.onPromptKeys(rest);
     }
   }
 
   /** Keys while the io: prompt is open: its echo; once it is done, what it asked for, then the keys after it. */
   private onPromptKeys(chunk: Buffer): void {
-    const step = this.prompt!.feed(chunk);
-    this.io.output.write(step.echo);
+    const step = this.overlay.feed(chunk);
     const end = step.end;
     if (!end) return;
-    this.prompt = null;
-    this.release();
     // The prompt was drawn over the program's screen (a full-screen one scrolls with it): it is asked to
     // redraw, at once when nothing was said, else at the next key, so a reply can be read first.
     if (end.kind !== 'line') this.redraw();
@@ -371,23 +354,9 @@ export class Shell {
     if (step.rest && step.rest.length > 0) this.onInput(step.rest);
   }
 
-  /** Show what was held back while the prompt was open, and hold no more. */
-  private release(): void {
-    const held = this.held;
-    this.held = null;
-    this.heldBytes = 0;
-    for (const h of held ?? []) {
-      if ('lost' in h) this.onGap(h.hub, h.lost);
-      else this.onData(h.hub, h.pieces);
-    }
-  }
-
   /** Bytes this client lost (it fell a ring behind): said in its place among the output, after what was held. */
   private onGap(hub: number, lost: number): void {
-    if (this.held) {
-      this.held.push({ hub, lost });
-      return;
-    }
+    if (this.overlay.hold({ hub, lost })) return;
     if (hub === this.hubs.out) this.term.lost(lost);
     if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
   }

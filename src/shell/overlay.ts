@@ -1,0 +1,72 @@
+// overlay.ts — the io: prompt over a session's screen.
+//
+// While the prompt is open the session's output, and its gap notices, are
+// held back, so that a full-screen program does not draw over the prompt;
+// they are shown, in order, when it closes. Past a bound they are shown all
+// the same and the prompt is drawn again below them, still open.
+//
+// Not here: the line editor (core/prompt.ts), what a line means and asking a
+// program to redraw (shell.ts).
+
+import { PROMPT_OPEN, PromptLine, type PromptStep } from '../core/prompt.js';
+
+/** What came from the session while the prompt was open: bytes of a hub, or a gap notice. */
+export type Held = { hub: number; pieces: Buffer[] } | { hub: number; lost: number };
+
+export class PromptOverlay {
+  private prompt: PromptLine | null = null;
+  private held: Held[] = [];
+  private heldBytes = 0;
+  private readonly write: (text: string) => void;
+  private readonly show: (item: Held) => void;
+  private readonly maxHeldBytes: number;
+
+  /** write: to the terminal; show: output as it would have gone had no prompt been open. */
+  constructor(write: (text: string) => void, show: (item: Held) => void, maxHeldBytes: number) {
+    this.write = write;
+    this.show = show;
+    this.maxHeldBytes = maxHeldBytes;
+  }
+
+  get isOpen(): boolean {
+    return this.prompt !== null;
+  }
+
+  open(): void {
+    this.prompt = new PromptLine();
+    this.write(PROMPT_OPEN);
+  }
+
+  /** Session output: held while the prompt is open (true), else for the caller to show (false). */
+  hold(item: Held): boolean {
+    if (!this.prompt) return false;
+    this.held.push(item);
+    if ('pieces' in item) for (const p of item.pieces) this.heldBytes += p.length;
+    if (this.heldBytes > this.maxHeldBytes) {
+      this.release();
+      this.write(`${PROMPT_OPEN}${this.prompt.typed}`);
+    }
+    return true;
+  }
+
+  /** Keys at the prompt: echoed; once it is done, it closes and what was held is shown. */
+  feed(chunk: Buffer): PromptStep {
+    const step = this.prompt!.feed(chunk);
+    this.write(step.echo);
+    if (step.end) this.close();
+    return step;
+  }
+
+  /** Close now (the shell is ending): what was held is shown. */
+  close(): void {
+    this.prompt = null;
+    this.release();
+  }
+
+  private release(): void {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const item of held) this.show(item);
+  }
+}
