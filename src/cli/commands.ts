@@ -47,8 +47,6 @@ const program = usageOutput(new Command('io'))
   .option('--insecure', 'wss://: accept a certificate no CA vouches for (self-signed)')
   .option('--ca <file>', 'wss://: also trust this CA certificate (PEM), as a self-signed server\'s own');
 addServerFlags(program);
-// io help [command], as git and npm have it (program has its own action, so commander adds none by itself)
-program.helpCommand('help [command]', 'show help for io or for one of its commands');
 program.addHelpText('after', `
 Examples:
   io -a demo                 start a shell session named demo and attach (Ctrl-\\ detaches)
@@ -96,6 +94,18 @@ program
   .description('quit a server: its sessions are hung up, its socket removed')
   .argument('<name>')
   .action((name: string) => kill(name));
+// io help [command], as git and npm have it: a subcommand like the others, so start flags before it are refused too
+program
+  .command('help')
+  .description('show help for io or for one of its commands')
+  .argument('[command]')
+  .action((topic: string | undefined) => {
+    if (topic === undefined) return program.outputHelp();
+    const shown = program.createHelp().visibleCommands(program).filter((c) => c.name() !== 'help');
+    const sub = shown.find((c) => c.name() === topic);
+    if (!sub) throw new UsageError(`io: help: no command '${topic}' (try: ${shown.map((c) => c.name()).join(' ')})`);
+    sub.outputHelp();
+  });
 program
   .command('host', { hidden: true })
   .description('serve trihub N of NAME from a shell on this machine (local N, here)')
@@ -406,8 +416,5 @@ async function host(name: string, trihub: number, readyFd: number | undefined): 
 /** Parse the command line and run what it says. */
 export async function run(): Promise<void> {
   watchStdout();
-  const [first, topic] = process.argv.slice(2);
-  const shown = program.createHelp().visibleCommands(program).map((c) => c.name()).filter((n) => n !== 'help');
-  if (first === 'help' && topic !== undefined && !shown.includes(topic)) throw new UsageError(`io: help: no command '${topic}' (try: ${shown.join(' ')})`);
   await program.parseAsync();
 }

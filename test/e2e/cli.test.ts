@@ -81,6 +81,8 @@ describe('help and version', () => {
     expect(ls).toEqual({ status: 0, stdout: (await runIo('io', ['ls', '--help'], env)).stdout, stderr: '' });
     expect(await runIo('io', ['help', 'nosuch'], env)).toEqual({ status: 2, stdout: '', stderr: "io: help: no command 'nosuch' (try: ls read write ctl kill)\n" });
     expect(await runIo('iosrv', ['-c', 'cat', 'help'], env)).toMatchObject({ status: 2, stderr: expect.stringMatching(/^io: bad session name 'help'/) });
+    // start flags before it are refused, as before any other subcommand
+    expect(await runIo('io', ['-c', 'cat', 'help'], env)).toEqual({ status: 2, stdout: '', stderr: 'io: help: -c would not apply (flags for starting a session)\n' });
     expect(processesIn(dir)).toEqual([]);
   });
 
