@@ -74,8 +74,8 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
   }
   const started = server;
   isQuitting = () => started.isQuitting;
-  const { wsAddress, tls } = server.doors;
-  ready(wsAddress ? `ready ${tls ? 'wss' : 'ws'}://${wsAddress}/${name}` : 'ready');
+  const { wsUrl } = server.doors;
+  ready(wsUrl ? `ready ${wsUrl}` : 'ready');
   if (mode.readyFd !== undefined) closeSync(mode.readyFd);
   process.on('SIGHUP', () => {});
   process.on('SIGTERM', () => void server.quit('SIGTERM'));

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import { dialFor, isLoopbackAddress, parseWsTarget } from '../core/address.js';
 import { IoError, UsageError } from '../core/errors.js';
 import { checkIoDir, isName, resolveIoDir, socketPath } from '../sys/iodir.js';
+import { readFlagFile } from '../sys/files.js';
 import { connectUnix } from '../sys/socket.js';
 import { HANDSHAKE_TIMEOUT_MS, handshake } from '../sys/handshake.js';
 import { Client } from './client.js';
@@ -80,17 +81,9 @@ function wsError(url: string, err: NodeJS.ErrnoException): IoError {
   return new IoError('IO_ERR_NO_SERVER', `io: ${url}: ${code}`);
 }
 
-function readCa(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new IoError('IO_ERR_USAGE', `io: --ca ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-}
-
 async function connectWs(url: string, token: string | null, opts: AttachOptions): Promise<Duplex> {
   const { WebSocket, createWebSocketStream } = require('ws') as typeof import('ws');
-  const ca = opts.ca ? readCa(opts.ca) : null;
+  const ca = opts.ca ? readFlagFile('--ca', opts.ca) : null;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url}/ws`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -114,8 +107,10 @@ async function connectWs(url: string, token: string | null, opts: AttachOptions)
 /** Connect and greet; reject with an IoError naming the target and the reason. */
 export async function attach(target: string, opts: AttachOptions = {}): Promise<Client> {
   const ws = parseWsTarget(target);
-  if (!ws) checkNotUrl(target);
-  if (!ws) return greet(await connectUnix(targetPath(target, opts), target), target);
+  if (!ws) {
+    checkNotUrl(target);
+    return greet(await connectUnix(targetPath(target, opts), target), target);
+  }
   const { token, url } = credentialsFor(ws, opts);
   return greet(await connectWs(url, token, opts), target);
 }

@@ -30,10 +30,8 @@ export class Doors {
   socketFile: string | null = null;
   /** Tokens for WebSocket clients (with --listen). */
   tokens: Tokens | null = null;
-  /** The WebSocket listener's bound address (with --listen). */
-  wsAddress: string | null = null;
-  /** The listener serves wss://. */
-  tls = false;
+  /** Where the WebSocket listener is, ws://HOST:PORT/NAME as bound (wss:// with TLS), with --listen. */
+  wsUrl: string | null = null;
   private readonly server: Server;
   private listener: net.Server | null = null;
   /** Every accepted connection (Unix socket, WebSocket) until it closes: quit waits for them to flush. */
@@ -70,15 +68,14 @@ export class Doors {
       const { Tokens } = require('./tokens.js') as typeof import('./tokens.js');
       this.tokens = new Tokens(socketPath(opts.ioDir, name), opts.tokenFile);
       this.ws = new Listener(this.server, l);
-      this.wsAddress = await this.ws.listen(l.host, l.port);
-      this.tls = this.ws.isTls;
-      this.tokens.publish(`${this.tls ? 'wss' : 'ws'}://${this.wsAddress}/${name}`);
+      this.wsUrl = `${this.ws.isTls ? 'wss' : 'ws'}://${await this.ws.listen(l.host, l.port)}/${name}`;
+      this.tokens.publish(this.wsUrl);
     } catch (err) {
       this.close();
       this.finish();
       throw err;
     }
-    this.server.log.event(`listening on ${this.tls ? 'wss' : 'ws'}://${this.wsAddress}/${name}/ (token in ${opts.ioDir}/${name}.token)`);
+    this.server.log.event(`listening on ${this.wsUrl}/ (token in ${opts.ioDir}/${name}.token)`);
   }
 
   /** A new Unix-socket connection: refused with one line past --max-clients. */

@@ -10,8 +10,9 @@
 // and content leak nothing through timing.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { IoError } from '../core/errors.js';
+import { readFlagFile } from '../sys/files.js';
 import { parseTokenFile, type TokenEntry, type TokenRole } from '../core/tokens.js';
 
 function digest(text: string): Buffer {
@@ -28,13 +29,7 @@ export class Tokens {
     this.ownFile = `${socketPath}.token`;
     this.listenFile = `${socketPath}.listen`;
     if (tokenFile) {
-      let text: string;
-      try {
-        text = readFileSync(tokenFile, 'utf8');
-      } catch (err) {
-        throw new IoError('IO_ERR_AUTH', `io: --token-file ${tokenFile}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-      }
-      const parsed = parseTokenFile(text, tokenFile);
+      const parsed = parseTokenFile(readFlagFile('--token-file', tokenFile, 'IO_ERR_AUTH').toString('utf8'), tokenFile);
       if (parsed instanceof IoError) throw parsed;
       parsed.forEach((e) => this.add(e));
     }

@@ -11,7 +11,7 @@
 //
 // Not here: what a connection does once accepted (conn.ts, raw.ts).
 
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -20,6 +20,7 @@ import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import { isLoopback } from '../core/address.js';
 import { IoError } from '../core/errors.js';
 import { roleAllows, type TokenRole } from '../core/tokens.js';
+import { readFlagFile } from '../sys/files.js';
 import type { Server } from './server.js';
 import { acceptStream, startRaw, streamWire } from './unix.js';
 
@@ -49,15 +50,6 @@ function assets(): Map<string, { file: string; type: string }> {
   ]);
 }
 
-/** A certificate or key file, or a one-line usage error naming the flag. */
-function readTlsFile(flag: string, file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new IoError('IO_ERR_USAGE', `io: ${flag} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-}
-
 export class WsListener {
   private readonly server: Server;
   private readonly http: http.Server;
@@ -72,8 +64,8 @@ export class WsListener {
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
     if (opts.tlsCert !== undefined) {
       if (opts.tlsKey === undefined) throw new IoError('IO_ERR_USAGE', 'io: --tls-cert needs --tls-key');
-      const cert = readTlsFile('--tls-cert', opts.tlsCert);
-      const key = readTlsFile('--tls-key', opts.tlsKey);
+      const cert = readFlagFile('--tls-cert', opts.tlsCert);
+      const key = readFlagFile('--tls-key', opts.tlsKey);
       try {
         this.http = https.createServer({ cert, key }, onRequest);
       } catch (err) {
