@@ -8,7 +8,9 @@
 // is loaded), then CLIENTS more — framed clients of this process for io, each
 // subscribed to hubs 1 and 2 as ioshell does; `dtach -a` and `tmux attach` on
 // ptys for the peers — and the growth divided by CLIENTS (then MORE_CLIENTS);
-// for io also on a server that runs gc() every 300 ms. Per hub: a `-d`
+// for io also on a server that runs gc() every 300 ms. The yardstick for a
+// client is bench/plain.js's server, each connection a reader of it: what a
+// plain Node server pays a connection, measured the same way. Per hub: a `-d`
 // server, HUBS hubs started with `io ctl NAME h3s0 h4s0 …`, each filled with
 // FILL_BYTES through a raw `write N` (more than the ring, so the ring is full),
 // and the growth divided by HUBS, against the ring size; once as the server
@@ -21,7 +23,9 @@
 // one fill's worth waits, as after the baseline's fill of hub 1.
 // Each figure is the median of RUNS servers started afresh.
 
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BUILDS, KiB, MiB, Pty, RUNS, connect, deadline, envIn, finish, fix, have, ioCtl, median, met, pidsNamed, rssBytes, run, scratch, sleep, startIosrv, stopIosrv, table, waitFor } from './lib.js';
 
 const SETTLE_MS = 1000;
@@ -36,6 +40,7 @@ const RING_BYTES = 512 * KiB;
 const FILL_BYTES = 1 * MiB;
 deadline(280_000, 'memory');
 
+const PLAIN_JS = fileURLToPath(new URL('plain.js', import.meta.url));
 const dir = scratch('mem');
 const MB = 1e6;
 
@@ -75,6 +80,45 @@ async function ioIdle(b, withGc) {
   for (const c of [first, ...clients]) c.destroy();
   await stopIosrv(srv);
   return { idle, perClient: (ten - base) / CLIENTS, perClient100: (hundred - base) / MORE_CLIENTS };
+}
+
+/** The yardstick: bench/plain.js's server, 1 then 10 then 200 connections, each a reader; RSS growth per connection. */
+async function plainConns(withGc) {
+  const sock = join(dir, `plain${withGc ? 'gc' : ''}.sock`);
+  const child = spawn(process.execPath, [...(withGc ? gcFlags(CLIENT_GC_MS) : []), PLAIN_JS, 'server', sock], { env: envIn(dir), stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', () => reject(new Error('plain server exited')));
+  });
+  const conns = [];
+  const readers = async () => {
+    const s = await connect(sock);
+    let said = '';
+    s.on('data', (b) => (said += b));
+    s.end('ctl\n');
+    await new Promise((r) => s.once('close', r));
+    return Number(/readers (\d+)/.exec(said)?.[1] ?? -1);
+  };
+  const add = async (n) => {
+    for (let i = 0; i < n; i++) {
+      const s = await connect(sock);
+      s.on('error', () => {});
+      s.write('read 1\n');
+      conns.push(s);
+    }
+    await waitFor(async () => (await readers()) === conns.length, `${conns.length} plain readers`, 10_000, 20);
+  };
+  await add(1);
+  const base = await settledRss(child.pid);
+  await add(CLIENTS);
+  const ten = await settledRss(child.pid);
+  await add(MORE_CLIENTS - CLIENTS);
+  const hundred = await settledRss(child.pid);
+  for (const c of conns) c.destroy();
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await gone;
+  return { perClient: (ten - base) / CLIENTS, perClient100: (hundred - base) / MORE_CLIENTS };
 }
 
 async function ioHubs(b, withGc) {
@@ -140,6 +184,21 @@ for (const b of BUILDS) {
     perClient100Gc: median(gcClientRuns.map((x) => x.perClient100)),
   });
 }
+{
+  const runs = [];
+  const gcRuns = [];
+  for (let r = 0; r < RUNS; r++) {
+    runs.push(await plainConns(false));
+    gcRuns.push(await plainConns(true));
+  }
+  rows.push({
+    name: 'plain Node',
+    perClient: median(runs.map((x) => x.perClient)),
+    perClient100: median(runs.map((x) => x.perClient100)),
+    perClientGc: median(gcRuns.map((x) => x.perClient)),
+    perClient100Gc: median(gcRuns.map((x) => x.perClient100)),
+  });
+}
 if (have('dtach')) {
   const runs = [];
   for (let r = 0; r < RUNS; r++) {
@@ -174,9 +233,11 @@ console.log(table(
 ));
 console.log(`\nA hub's ring is ${RING_BYTES / KiB} KiB. "After GC": the same, on a server that runs gc() every ${CLIENT_GC_MS} ms (${HUB_GC_MS} ms for the hubs) (node --expose-gc): what it holds. As it runs, RSS also carries garbage (the socket buffers that carried a fill, a heap that grew in steps) until V8 next collects, so those columns wander by tens of KiB a client; per hub, each socket read is a fresh 64 KiB buffer that only a scavenge frees, and input alone brings one about when such buffers reach 32 MB (2 × V8's default largest semi-space): up to 32 MB of fill buffers wait, shared out among the ${HUBS} hubs though not theirs.`);
 console.log(`io's clients here are framed clients of this process (hubs 1 and 2 subscribed); dtach's and tmux's are \`dtach -a\` / \`tmux attach\` on ptys of 80x24.`);
+console.log(`"plain Node" is bench/plain.js's server with each connection one of its readers: what a Node server pays a connected socket, the floor under io's figure.`);
 if (skipped.length) console.log(`\nskipped (not installed): ${skipped.join(', ')}`);
 console.log('');
+const plain = rows.find((r) => r.name === 'plain Node');
 for (const r of rows.filter((x) => x.perHub !== undefined)) {
-  console.log(`goal ${r.name} idle ≤ 55 MB: ${fix(r.idle / MB, 1)} ${met(r.idle <= 55 * MB)}; per client ≤ 30 KiB: ${kb(r.perClient)} / ${kb(r.perClient100)} as is ${met(r.perClient <= 30 * 1024 && r.perClient100 <= 30 * 1024)}, ${kb(r.perClientGc)} / ${kb(r.perClient100Gc)} after GC ${met(r.perClientGc <= 30 * 1024 && r.perClient100Gc <= 30 * 1024)}; per hub ≤ 1.1 × ring: ${fix(r.perHub / RING_BYTES)} as is ${met(r.perHub <= 1.1 * RING_BYTES)}, ${fix(r.perHubGc / RING_BYTES)} after GC ${met(r.perHubGc <= 1.1 * RING_BYTES)}`);
+  console.log(`goal ${r.name} idle ≤ 55 MB: ${fix(r.idle / MB, 1)} ${met(r.idle <= 55 * MB)}; per client ≤ 30 KiB: ${kb(r.perClient)} / ${kb(r.perClient100)} as is ${met(r.perClient <= 30 * 1024 && r.perClient100 <= 30 * 1024)}, ${kb(r.perClientGc)} / ${kb(r.perClient100Gc)} after GC ${met(r.perClientGc <= 30 * 1024 && r.perClient100Gc <= 30 * 1024)} (plain Node ${kb(plain.perClient100)} / ${kb(plain.perClient100Gc)} with ${MORE_CLIENTS}); per hub ≤ 1.1 × ring: ${fix(r.perHub / RING_BYTES)} as is ${met(r.perHub <= 1.1 * RING_BYTES)}, ${fix(r.perHubGc / RING_BYTES)} after GC ${met(r.perHubGc <= 1.1 * RING_BYTES)}`);
 }
 finish();
