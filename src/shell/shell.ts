@@ -3,8 +3,10 @@
 // The bucket brigade: stdin → the input hub, the output hubs → stdout and
 // stderr. Where the session has a pty and stdin is a terminal, the terminal
 // is raw and every key goes through, but Ctrl-\ (detach) and Ctrl-] (an `io:`
-// prompt for one command). Otherwise input is read as lines, and a line that
-// is exactly a client command (core/words.ts) is done here, not sent.
+// prompt for one command). A terminal on a session without a pty is read as
+// lines, and a line that is exactly a client command (core/words.ts) is done
+// here, not sent. Input that is not a terminal (a pipe, a file) is data: it
+// goes to the input hub untouched, commands and all.
 //
 // Not here: starting servers or host processes (cli/), the terminal's modes
 // (terminal.ts).
@@ -245,6 +247,8 @@ export class Shell {
     if (this.isEnded) return;
     if (this.overlay.isOpen) return this.onPromptKeys(chunk);
     if (this.isRawMode) return this.onRawKeys(chunk);
+    // Piped input is data, sent as it is: a log with a line `hub quit` in it must not stop the server.
+    if (!this.term.isTTY) return this.pipe(chunk);
     this.pendingLine += chunk.toString('utf8');
     let nl: number;
     while ((nl = this.pendingLine.indexOf('\n')) >= 0 && !this.isEnded) {
@@ -253,14 +257,21 @@ export class Shell {
       this.onLine(line);
     }
     // A cooked terminal hands over a line without its newline only at Ctrl-D: what was typed goes now,
-    // as it would to a program reading the terminal (piped input may break anywhere, and waits for its line).
-    if (this.term.isTTY && this.pendingLine !== '') {
+    // as it would to a program reading the terminal.
+    if (this.pendingLine !== '') {
       const partial = this.pendingLine;
       this.pendingLine = '';
       this.queue = this.queue.then(() => {
         if (!this.isEnded) this.send(Buffer.from(partial));
       });
     }
+  }
+
+  /** Input that is not a terminal's, into the input hub untouched, in order with what the attach was waiting on. */
+  private pipe(chunk: Buffer): void {
+    this.queue = this.queue.then(() => {
+      if (!this.isEnded) this.send(chunk);
+    });
   }
 
   private onInputEnd(): void {

@@ -1,12 +1,13 @@
 // chat.test.ts — io -c cat chat: the man page's chat room, with three people in it.
 //
-// The session is cat on pipes (no pty), so each client reads its input as
-// lines: every line goes to cat (hub 0), and cat's echo (hub 1) reaches every
-// client. Three clients run `io chat` with piped stdin and stdout, as a script
-// or a non-terminal would; a fourth is on a node-pty terminal, to press
-// Ctrl-D as a person does. A line that is a client command (`hub status`,
-// `hist`) is taken by that client and never reaches the room. End of input
-// detaches that client only: the room goes on.
+// The session is cat on pipes (no pty): everything a client sends goes to
+// cat (hub 0), and cat's echo (hub 1) reaches every client. Three clients run
+// `io chat` with piped stdin and stdout, as a script would: their input is
+// data, so a line that reads like a client command (`hub quit`, `detach`) is
+// said to the room like any other. A fourth is on a node-pty terminal, read as
+// lines: there a line that is a client command (`hub status`, `hist`) is taken
+// by that client and never reaches the room, and Ctrl-D is pressed as a person
+// does. End of input detaches that client only: the room goes on.
 
 import { describe, expect, it } from 'vitest';
 import { runIo, spawnIo } from '../helpers/bin.js';
@@ -52,7 +53,7 @@ async function allSee(people: Person[], lines: string[]): Promise<void> {
 }
 
 describe('io -c cat chat', () => {
-  it('three clients: every line reaches all three; hub status is answered, not said; end of input leaves alone', async () => {
+  it('three piped clients: every line reaches all three, command words included; end of input leaves alone', async () => {
     const dir = tmpIoDir(scope);
     const env = userEnv(scope, dir);
     expect((await runIo('io', ['-c', 'cat', 'chat'], env)).status).toBe(0);
@@ -66,13 +67,15 @@ describe('io -c cat chat', () => {
     cy.say('cy: hi all');
     await allSee(everyone, ['bob: hi ann', 'cy: hi all']);
 
-    // a client command: bob gets the status on stderr; the room hears nothing of it
-    bob.say('hub status');
-    await waitFor(() => /^io chat: pid \d+, fast, notrunc, clients \d+/m.test(bob.err.text), { what: "the status reply at bob's" });
-    expect(bob.err.text).toMatch(/^trihub 0: session pid \d+, pipes, cat$/m);
-    cy.say('cy: after status');
-    await allSee(everyone, ['cy: after status']);
-    for (const p of everyone) expect(p.out.text).not.toContain('hub status');
+    // piped input is data: lines that read like client commands are said to the room, and nothing is done
+    bob.say('hub quit');
+    bob.say('detach');
+    bob.say('\x1dclear');
+    await allSee(everyone, ['hub quit', 'detach', '\x1dclear']);
+    cy.say('cy: after them');
+    await allSee(everyone, ['cy: after them', 'ann: hello']);
+    expect(bob.err.text).toBe('');
+    expect(await clients(env)).toBe(3);
 
     // ann's input ends: ann leaves (exit 0), bob and cy chat on
     ann.leave();
@@ -84,11 +87,11 @@ describe('io -c cat chat', () => {
 
     // a newcomer reads the backlog: the whole conversation so far
     const dee = join(env, 'dee');
-    await allSee([dee], ['ann: hello', 'bob: hi ann', 'cy: hi all', 'cy: after status', 'bob: ann left']);
+    await allSee([dee], ['ann: hello', 'bob: hi ann', 'cy: hi all', 'hub quit', 'cy: after them', 'bob: ann left']);
     expect(dee.out.text).toBe(bob.out.text);
   });
 
-  it('Ctrl-D on an empty line detaches a terminal client; hist lists its lines; the chat goes on', async () => {
+  it('a terminal client: hub status is answered, not said; hist lists its lines; Ctrl-D on an empty line detaches; the chat goes on', async () => {
     const dir = tmpIoDir(scope);
     const env = userEnv(scope, dir);
     expect((await runIo('io', ['-c', 'cat', 'chat'], env)).status).toBe(0);
@@ -102,11 +105,17 @@ describe('io -c cat chat', () => {
     term.write('second line\r');
     await allSee([watcher], ['second line']);
 
+    // a client command: the terminal gets the status; the room hears nothing of it
+    const before = term.text.length;
+    term.write('hub status\r');
+    await term.waitText(/^trihub 0: session pid \d+, pipes, cat$/m, { from: before });
+    expect(term.text.slice(before)).toMatch(/^io chat: pid \d+, fast, notrunc, clients \d+/m);
+
     const from = term.text.length;
     term.write('hist\r');
-    await term.waitText(/^ +2 {2}second line$/m, { from });
-    expect(term.text.slice(from)).toMatch(/^ +1 {2}from the terminal\n +2 {2}second line\n +3 {2}hist$/m);
-    expect(watcher.out.text).not.toContain('hist');
+    await term.waitText(/^ +4 {2}hist$/m, { from });
+    expect(term.text.slice(from)).toMatch(/^ +1 {2}from the terminal\n +2 {2}second line\n +3 {2}hub status\n +4 {2}hist$/m);
+    expect(watcher.out.text).not.toMatch(/hist|hub status/);
 
     // a line that starts with Ctrl-] is a command, as in raw mode, and goes to nobody
     const at = term.text.length;

@@ -20,6 +20,7 @@ import { envIn, tmpIoDir } from '../helpers/iodir.js';
 import { useScope, type Scope } from '../helpers/scope.js';
 import { RawReader, exitOf, framed, hubLine, isGone, rawCtl, startIosrv, type IoServer } from '../helpers/server.js';
 import { runIo, spawnIo } from '../helpers/bin.js';
+import { Term } from '../helpers/term.js';
 import { waitFor } from '../helpers/until.js';
 
 const scope = useScope();
@@ -153,12 +154,17 @@ describe('websocket listener', () => {
 
   it('io ws://… with a watch token: list is refused in one line, and typing is said once to go nowhere', async () => {
     const { srv, base } = await startWs(scope);
-    const r = await runIo('io', [base, '--token', WATCH], envIn(srv.dir), 'list\nhello\nmore\n');
-    expect(r.status).toBe(0);
-    const lines = r.stderr.split('\n');
+    const term = new Term(scope, 'io', [base, '--token', WATCH], envIn(srv.dir));
+    term.write('list\r');
+    await term.waitText(/^io: ctl: not allowed for a watch client$/m);
+    term.write('hello\rmore\r');
+    await term.waitText(/^more$/m);
+    term.write('\x04');
+    expect(await term.exited()).toBe(0);
+    const lines = term.text.split('\n');
     expect(lines.filter((l) => l === 'io: ctl: not allowed for a watch client')).toHaveLength(1);
     expect(lines.filter((l) => l === `io: ${base}: read-only (a watch token): keys are not sent; Ctrl-\\ detaches`)).toHaveLength(1);
-    expect(r.stderr).not.toMatch(/JSON|write to hub 0/);
+    expect(term.text).not.toMatch(/JSON|write to hub 0/);
   });
 
   it('io ws://… here with a write token is refused in one line; zap with a watch token is said once, and the attach goes on', async () => {
