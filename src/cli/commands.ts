@@ -10,7 +10,7 @@
 // Not here: the terminal on a session (attach.ts), which the plain
 // `io NAME` reaches without this file (io.ts).
 
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { attach, greet, type AttachOptions } from '../client/connect.js';
@@ -114,6 +114,9 @@ program
   .addOption(new Option('--ready-fd <fd>').argParser(Number))
   .action((name: string, trihub: number, o: { readyFd?: number }) => host(name, trihub, o.readyFd));
 
+// a subcommand's usage errors name it: `io: read: hub: '-1' is not a hub number`
+for (const sub of program.commands) usageOutput(sub, sub.name());
+
 // io's own flags start or attach to a session; a subcommand (io ls, io read …) takes only its own, and
 // the ones for reaching a server (--token, --insecure, --ca, --nats-creds): `io -c cmd ls` must not look like a start
 program.hook('preSubcommand', (_io, sub) => {
@@ -135,7 +138,7 @@ program.action((name: string | undefined, words: string[]) => {
 });
 
 function hubArg(text: string): number {
-  if (!/^\d{1,5}$/.test(text)) throw new UsageError(`io: '${text}' is not a hub number`);
+  if (!/^\d{1,5}$/.test(text)) throw new InvalidArgumentError(`'${text}' is not a hub number`);
   return Number(text);
 }
 

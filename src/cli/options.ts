@@ -10,9 +10,9 @@ import { DEFAULT_BUFFER_BYTES } from '../core/hub.js';
 import { DEFAULT_MAX_HUBS } from '../core/hubs.js';
 import { MAX_FRAME_BYTES } from '../core/frame.js';
 import { PACE_MAX_MS } from '../core/ctl.js';
-import { parseSize } from '../core/size.js';
+import { formatSize, parseSize } from '../core/size.js';
 import { natsAuth, parseListen } from '../core/address.js';
-import { DEFAULT_MAX_CLIENTS, DEFAULT_STALL_TIMEOUT_MS } from '../core/limits.js';
+import { DEFAULT_MAX_CLIENTS, DEFAULT_STALL_TIMEOUT_MS, MAX_BUFFER_BYTES, MIN_BUFFER_BYTES, MIN_FRAME_BYTES } from '../core/limits.js';
 
 /** The --nats URLs with their credentials, as io hands them to the server it starts (see natsWithSecrets). */
 export const NATS_URLS_ENV = 'IO_NATS_URLS';
@@ -56,10 +56,14 @@ export interface ServerFlags {
   natsReplicas: number;
 }
 
-function sizeArg(text: string): number {
-  const n = parseSize(text);
-  if (typeof n === 'string') throw new InvalidArgumentError(n);
-  return n;
+/** A size from min to max bytes (core/size.ts), for a flag. */
+function sizeArg(min: number, max: number) {
+  return (text: string): number => {
+    const n = parseSize(text);
+    if (typeof n === 'string') throw new InvalidArgumentError(n);
+    if (n < min || n > max) throw new InvalidArgumentError(`'${text}' is out of range (${formatSize(min)} to ${formatSize(max)})`);
+    return n;
+  };
 }
 
 function intArg(min: number, max: number) {
@@ -80,9 +84,9 @@ export function addServerFlags(cmd: Command): Command {
     .option('-c <cmd>', 'run cmd (as /bin/sh -c cmd, on pipes) instead of a shell')
     .option('--pty', 'run the session on a pty (default for the shell)')
     .option('--pipes', 'run the session on pipes (default for -c)')
-    .option('--buffer <size>', 'bytes per hub, e.g. 512k, 4m', sizeArg, DEFAULT_BUFFER_BYTES)
+    .option('--buffer <size>', 'bytes per hub, e.g. 512k, 4m (1k to 1g)', sizeArg(MIN_BUFFER_BYTES, MAX_BUFFER_BYTES), DEFAULT_BUFFER_BYTES)
     .option('--hubs <n>', 'number of hubs', intArg(3, 65535), DEFAULT_MAX_HUBS)
-    .option('--max-frame <size>', 'largest frame accepted from a client', sizeArg, MAX_FRAME_BYTES)
+    .option('--max-frame <size>', 'largest frame accepted from a client (1k to 1g)', sizeArg(MIN_FRAME_BYTES, MAX_BUFFER_BYTES), MAX_FRAME_BYTES)
     .option('--share', 'open the socket to your group (a chat room)')
     .option('--max-clients <n>', 'connections served at once; more are refused', intArg(1, 1_000_000), DEFAULT_MAX_CLIENTS)
     .option('--stall-timeout <s>', 'drop a reader that holds every writer this many seconds: paranoid, or a host shell that reads nothing (0: never)', intArg(0, 86_400), DEFAULT_STALL_TIMEOUT_MS / 1000)
@@ -135,19 +139,30 @@ export function checkServerFlags(f: ServerFlags): void {
   if (f.d && (f.pty || f.pipes)) throw new UsageError(`io: -d and ${f.pty ? '--pty' : '--pipes'} cannot be used together (-d starts no session)`);
 }
 
-/** commander's own errors become our one-line usage errors, exit 2; --help and --version exit 0. */
-export function usageOutput(cmd: Command): Command {
+/** commander's own errors become our one-line usage errors, exit 2; --help and --version exit 0. `sub`: the subcommand's name, said first. */
+export function usageOutput(cmd: Command, sub?: string): Command {
   return cmd
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .configureOutput({
       writeOut: writeStdoutSync,
-      writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `io: ${usageWords(text.slice(7))}` : text),
+      writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `io: ${usageWords(text.slice(7), sub)}` : text),
     });
 }
 
-/** commander's two-sentence count errors in our words: `too many arguments for 'ls'. Expected 0 arguments but got 1.` */
-export function usageWords(text: string): string {
-  const m = /^too many arguments(?: for '([^']+)')?\. Expected (\d+) arguments? but got (\d+)\.\n?$/.exec(text);
-  if (!m) return text;
-  return `${m[1] ? `${m[1]}: ` : ''}too many arguments (takes ${m[2] === '0' ? 'none' : `at most ${m[2]}`}, got ${m[3]})\n`;
+/**
+ * commander's errors in our words, one sentence naming what was wrong:
+ * `too many arguments for 'ls'. Expected 0 arguments but got 1.`,
+ * `option '--buffer <size>' argument '0' is invalid. MSG`,
+ * `command-argument value 'x' is invalid for argument 'hub'. MSG`,
+ * `missing required argument 'name'`; a subcommand's name first.
+ */
+export function usageWords(text: string, sub?: string): string {
+  const at = sub ? `${sub}: ` : '';
+  const count = /^too many arguments(?: for '([^']+)')?\. Expected (\d+) arguments? but got (\d+)\.\n?$/.exec(text);
+  if (count) return `${count[1] ? `${count[1]}: ` : at}too many arguments (takes ${count[2] === '0' ? 'none' : `at most ${count[2]}`}, got ${count[3]})\n`;
+  const option = /^option '(-[^ ']+)(?:, (--[^ ']+))?[^']*' argument '[^']*' is invalid\. (.*)\n?$/s.exec(text);
+  if (option) return `${at}${option[2] ?? option[1]}: ${option[3]!.trim()}\n`;
+  const argument = /^command-argument value '[^']*' is invalid for argument '([^']+)'\. (.*)\n?$/s.exec(text);
+  if (argument) return `${at}${argument[1]}: ${argument[2]!.trim()}\n`;
+  return `${at}${text}`;
 }

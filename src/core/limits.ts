@@ -7,3 +7,9 @@
 export const DEFAULT_MAX_CLIENTS = 1024;
 /** Paranoid pacing waits for the slowest reader, but not forever: 30 s, then it is dropped. */
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+/** The smallest ring (--buffer): under it a hub cannot hold one screenful, and every reader is a gap. */
+export const MIN_BUFFER_BYTES = 1024;
+/** The largest ring (--buffer), and the largest --max-frame: past it a hub's ring is not one Buffer on every Node. */
+export const MAX_BUFFER_BYTES = 1024 ** 3;
+/** The smallest --max-frame: a frame must hold a client's spawn and resize requests with room to spare. */
+export const MIN_FRAME_BYTES = 1024;

@@ -113,7 +113,9 @@ describe('refusals: exit 2 with one line', () => {
 
   it.each<[Program, string[], string]>([
     ['io', ['-a', '-c', 'cat', 'bad/name'], "io: bad session name 'bad/name': use letters, digits and _ . + @ - (at most 64, not starting with . or -, not ls read write ctl kill host help)"],
-    ['io', ['read', 'x', 'one'], "io: 'one' is not a hub number"],
+    ['io', ['read', 'x', 'one'], "io: read: hub: 'one' is not a hub number"],
+    ['io', ['ctl', 'x'], "io: ctl: missing required argument 'cmd'"],
+    ['io', ['--buffer', '5g', 'x'], "io: --buffer: '5g' is out of range (1k to 1g)"],
     ['ioshell', ['x', '3', '4'], 'io: ioshell: give all three hubs (in out err) or none'],
     ['io', ['ls', 'extra'], 'io: ls: too many arguments (takes none, got 1)'],
     ['io', ['-p', '/tmp/io-1000/chat'], 'io: /tmp/io-1000/chat: a socket path is attached to, not started: -p would not apply'],
