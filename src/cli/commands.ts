@@ -176,11 +176,14 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
     if (probe.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
     return (require('./serve.js') as typeof import('./serve.js')).serve(name, f, { console: true, noListen: false });
   }
-  const dial = await dialSocket(path, name);
-  if (dial.state === 'live') {
-    // a server's flags do not change a running server: said, so -c CMD is not thought to have run
+  // a server's flags do not change a running server: said, so -c CMD is not thought to have run
+  const sayNotApplied = (): void => {
     const ignored = startFlagsGiven(['a', 'token', 'insecure', 'ca']);
     if (ignored) process.stderr.write(`io: ${name} is already running; ${ignored} not applied, attaching\n`);
+  };
+  const dial = await dialSocket(path, name);
+  if (dial.state === 'live') {
+    sayNotApplied();
     return attachShell(greet(dial.socket, name), name, startWords, f.token);
   }
   if (dial.state === 'stale') process.stderr.write(`io: ${name}: removed a stale socket (its server had died)\n`);
@@ -195,6 +198,7 @@ async function main(nameArg: string | undefined, words: string[], f: IoFlags): P
     // Another io started this name a moment before us: attach to that one, as to any live name.
     if (!(err instanceof IoError && err.code === 'IO_ERR_RUNNING')) throw err;
     isRaced = true;
+    sayNotApplied();
   }
   // a wildcard address is no place a browser can go (Chrome refuses 0.0.0.0): the page is shown on loopback
   if (ws) process.stderr.write(`io: ${name} listens on ${ws} (page: ${ws.replace(/^ws/, 'http').replace(/\/\/(0\.0\.0\.0|\[::\]):/, (_m, h: string) => `//${h === '0.0.0.0' ? '127.0.0.1' : '[::1]'}:`)}/#token=${readFileSync(join(ioDir, `${name}.token`), 'utf8').trim()})\n`);
