@@ -19,7 +19,8 @@ import type { NatsTarget } from '../client/nats.js';
 import { DETACH_KEY } from '../core/keys.js';
 import type { Client } from '../client/client.js';
 import { listSessions } from '../client/list.js';
-import { UsageError, IoError } from '../core/errors.js';
+import { CtlError, UsageError, IoError } from '../core/errors.js';
+import { parseCtl } from '../core/ctl.js';
 import { checkIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { writeDirect } from '../sys/direct.js';
 import { dialSocket, probeSocket, removeStale } from '../sys/socket.js';
@@ -366,8 +367,16 @@ async function writeHub(name: string, hub: number): Promise<void> {
 
 async function ctl(name: string, words: string[], json: boolean): Promise<void> {
   const client = await attach(name, attachOpts());
+  const commands = splitCommands(words);
+  // all or nothing, as far as the grammar goes: `io ctl NAME fear extra` must not leave the server paranoid
+  const bad = commands.map((c) => parseCtl(c, client.hello.maxHubs)).find((r) => r instanceof CtlError);
+  if (bad) {
+    client.close();
+    process.stderr.write(`${bad.message}${commands.length > 1 ? ` (none of the ${commands.length} commands was run)` : ''}\n`);
+    return exitAfterStdout(1);
+  }
   let status = 0;
-  for (const c of splitCommands(words)) {
+  for (const c of commands) {
     const reply = await client.ctl(c, { json });
     // a refusal is an error: on stderr, where a script looks for one, and exit 1
     if (reply.startsWith('io:')) {

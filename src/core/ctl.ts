@@ -100,21 +100,23 @@ function parseSignal(line: string, words: string[], maxHubs: number): CtlCommand
 }
 
 function parseHub(line: string, maxHubs: number): CtlCommand | CtlError {
-  const m = /^h(\d{1,9})([a-z])(\d*)$/.exec(line);
+  const m = /^h(\d{1,9})([a-z])(.*)$/.exec(line);
   if (!m) return unknown(line);
   const hub = Number(m[1]);
   const letter = m[2] as string;
-  const digits = m[3] as string;
+  const rest = m[3] as string;
   if (!(letter in HUB_VERBS)) return unknown(line);
   const row = HUB_VERBS[letter as HubLetter];
   const bad = checkHub(line, hub, maxHubs);
   if (bad) return bad;
   if (!row.takesM) {
-    if (digits !== '') return new CtlError(`io: ${line}: verb ${letter} (${row.help}) takes no number`);
+    if (rest !== '') return new CtlError(`io: ${line}: verb ${letter} (${row.help}) takes no number`);
     return { verb: row.verb, hub };
   }
-  const n = parseNumber(digits);
-  if (n === undefined) return new CtlError(`io: ${line}: verb ${letter} (${row.help}) needs a number, as in h${hub}${letter}${letter === 't' ? 50 : 3}`);
+  const example = `h${hub}${letter}${letter === 't' ? 50 : 3}`;
+  if (/^\d{10,}$/.test(rest)) return new CtlError(`io: ${line}: ${rest} is too large for verb ${letter} (${row.help}), as in ${example}`);
+  const n = parseNumber(rest);
+  if (n === undefined) return new CtlError(`io: ${line}: verb ${letter} (${row.help}) needs a whole number, as in ${example}`);
   if (row.verb === 'pace') {
     if (n > PACE_MAX_MS) return new CtlError(`io: ${line}: pace ${n} ms over limit ${PACE_MAX_MS}`);
     return { verb: 'pace', hub, ms: n };

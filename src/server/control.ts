@@ -121,7 +121,7 @@ function removeHub(server: Server, line: string, n: number): string {
   if (!server.hubs.get(n)) return `io: ${line}: hub ${n} not started`;
   const trihub = n - (n % 3);
   if (server.sessions.has(trihub)) return `io: ${line}: hub ${n} is wired to the session on trihub ${trihub} (end it first)`;
-  for (const e of server.endpoints.dropHub(n)) e.kill();
+  for (const e of server.endpoints.dropHub(n)) e.kill(`hub ${n}: removed (${line})`);
   server.hubs.remove(n);
   return 'ok';
 }

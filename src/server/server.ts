@@ -217,7 +217,7 @@ export class Server {
   /** A session's own ends: it reads hub N and writes N+1 and N+2; they go when it exits. */
   private addSessionEndpoints(s: Session): void {
     const owner = `session ${s.pid}`;
-    const fixed = `endpoint of the session on trihub ${s.trihub} (end it with signal ${s.trihub} TERM, or h${s.trihub}y…)`;
+    const fixed = `endpoint of the session on trihub ${s.trihub} (end it with signal ${s.trihub} TERM)`;
     const ends: Endpoint[] = [];
     const noop = (): void => {};
     for (const [hub, kind] of [[s.trihub, 'out'], [s.trihub + 1, 'in'], [s.trihub + 2, 'in']] as const) {

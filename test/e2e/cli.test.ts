@@ -463,15 +463,25 @@ describe('io ctl', () => {
     expect(lines[2]).toMatch(/^hub 0: fast, pace 0 ms, held 0\/512k, inputs 0, outputs 1, slowest lag 0$/);
   });
 
-  it('an unknown command: exit 1 and the usage line on stderr; the commands beside it are answered on stdout', async () => {
+  it('an unknown command: exit 1 and the usage line on stderr; none of the commands beside it is run', async () => {
     const { env } = world();
     await start(env, 'c');
-    const r = await runIo('io', ['ctl', 'c', 'bogus', 'calm'], env);
-    expect(r).toEqual({
+    expect(await runIo('io', ['ctl', 'c', 'bogus'], env)).toEqual({
       status: 1,
-      stdout: 'ok\n',
+      stdout: '',
       stderr: "io: unknown command 'bogus' (try: fear calm quit debug shutup trunc notrunc status eof signal hN[tcsoeifkxvyz]M)\n",
     });
+    // `fear extra`: a stray word must not leave the server paranoid
+    expect(await runIo('io', ['ctl', 'c', 'fear', 'extra'], env)).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: "io: unknown command 'extra' (try: fear calm quit debug shutup trunc notrunc status eof signal hN[tcsoeifkxvyz]M) (none of the 2 commands was run)\n",
+    });
+    expect((await runIo('io', ['ctl', 'c', 'eof', '0', '1'], env)).stderr).toMatch(/^io: unknown command '1' .*\(none of the 2 commands was run\)\n$/);
+    expect((await runIo('io', ['ctl', 'c', 'status'], env)).stdout).toMatch(/^io c: pid \d+, fast,/);
+    expect((await runIo('io', ['ctl', 'c', 'h1v'], env)).stdout).toMatch(/^hub 1: fast,/);
+    // a refusal by the server (a hub not started) is said, and the commands beside it are answered
+    expect(await runIo('io', ['ctl', 'c', 'h9v', 'calm'], env)).toEqual({ status: 1, stdout: 'ok\n', stderr: 'io: h9v: hub 9 not started\n' });
   });
 });
 

@@ -216,21 +216,27 @@ describe('ctl commands', () => {
   it("hNfM / hNkM leave a session's own endpoints alone", { timeout: 10_000 }, async () => {
     const srv = await startIosrv(scope, ['-c', 'cat']);
     const ctl = ctlOf(srv);
-    const fixed = 'endpoint of the session on trihub 0 (end it with signal 0 TERM, or h0y…)';
+    const fixed = 'endpoint of the session on trihub 0 (end it with signal 0 TERM)';
     expect(await ctl('h1f0')).toBe(`io: h1f0: ${fixed}`);
     expect(await ctl('h0k0')).toBe(`io: h0k0: ${fixed}`);
     expect(await ctl('h0v')).toMatch(/^ {2}H0out0 session \d+ pid \d+ /m);
     expect(await ctl('status')).toMatch(/^trihub 0: session pid \d+, pipes, cat$/m);
   });
 
-  it('hNx: removes hub N and closes its endpoints; not a session hub', { timeout: 10_000 }, async () => {
+  it('hNx: removes hub N and closes its endpoints, telling a framed reader so; not a session hub', { timeout: 10_000 }, async () => {
     const srv = await startIosrv(scope, ['-c', 'cat']);
     const ctl = ctlOf(srv);
     expect(await ctl('h1x')).toBe('io: h1x: hub 1 is wired to the session on trihub 0 (end it first)');
     const reader = await RawReader.open(scope, srv.sock, 5);
-    await outputsOn(srv, 5, 1);
+    const client = await framed(scope, srv);
+    const errors: string[] = [];
+    client.on({ error: (_h, text) => errors.push(text) });
+    client.subscribe(5);
+    await outputsOn(srv, 5, 2);
     expect(await ctl('h5x')).toBe('ok');
     await reader.closed;
+    await waitFor(() => errors.length === 1, { what: 'the error frame at the framed reader' });
+    expect(errors).toEqual(['io: hub 5: removed (h5x)']);
     expect(await ctl('h5v')).toBe('io: h5v: hub 5 not started');
     expect(hubLine(await ctl('status'), 5)).toBe('');
     expect(await ctl('h5x')).toBe('io: h5x: hub 5 not started');
