@@ -21,6 +21,7 @@ import type { Client } from '../client/client.js';
 import { listSessions } from '../client/list.js';
 import { CtlError, UsageError, IoError } from '../core/errors.js';
 import { parseCtl } from '../core/ctl.js';
+import { GapNotices } from '../client/gaps.js';
 import { checkIoDir, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { writeDirect } from '../sys/direct.js';
 import { dialSocket, probeSocket, removeStale } from '../sys/socket.js';
@@ -262,6 +263,7 @@ function age(ms: number): string {
 async function readHub(name: string, hub: number, fromNew: boolean): Promise<void> {
   const client = await attach(name, attachOpts());
   client.checkHubs(hub);
+  const gaps = new GapNotices((lost) => void process.stderr.write(`io: lost ${lost} bytes\n`));
   client.on({
     dataPieces: (_h, pieces) => {
       if (!writeDirect(process.stdout, pieces)) {
@@ -269,18 +271,21 @@ async function readHub(name: string, hub: number, fromNew: boolean): Promise<voi
         process.stdout.once('drain', () => client.resume());
       }
     },
-    gap: (_h, lost) => process.stderr.write(`io: lost ${lost} bytes\n`),
+    gap: (_h, lost) => gaps.lost(lost),
     eof: () => {
+      gaps.flush();
       client.close();
       exitAfterStdout(0);
     },
     error: (_h, message) => {
       if (!message.includes('server quit')) {
+        gaps.flush();
         process.stderr.write(`${message}\n`);
         done(1);
       }
     },
     close: (reason) => {
+      gaps.flush();
       // an error frame was said already; without one, the server (or the way to it) went away
       if (!reason) process.stderr.write(`io: ${name}: connection lost\n`);
       exitAfterStdout(reason ? 0 : 1);
@@ -293,11 +298,13 @@ async function readNats(target: NatsTarget, hub: number): Promise<void> {
   const { natsConnect, followHub, sayConnection } = require('../client/nats.js') as typeof import('../client/nats.js');
   const nc = await natsConnect(target);
   sayConnection(nc, (line) => void process.stderr.write(`${line}\n`));
+  const gaps = new GapNotices((lost) => void process.stderr.write(`io: lost ${lost} bytes\n`));
   await followHub(nc, target.name, hub, {
     data: (bytes) => void process.stdout.write(bytes),
-    gap: (lost) => void process.stderr.write(`io: lost ${lost} bytes\n`),
+    gap: (lost) => gaps.lost(lost),
     eof: () => {},
   });
+  gaps.flush();
   await nc.close();
   exitAfterStdout(0);
 }
@@ -307,12 +314,14 @@ async function attachNats(target: NatsTarget): Promise<void> {
   const { natsConnect, followHub, natsWrite, sayConnection } = require('../client/nats.js') as typeof import('../client/nats.js');
   const nc = await natsConnect(target);
   sayConnection(nc, (line) => void process.stderr.write(`\r\n${line}\r\n`));
+  const gaps = new GapNotices((n) => void process.stderr.write(`\r\nio: lost ${n} bytes\r\n`));
   const stdin = process.stdin;
   let isLeaving = false;
   const leave = (status: number, message: string | null): void => {
     if (isLeaving) return;
     isLeaving = true;
     if (stdin.isTTY) stdin.setRawMode(false);
+    gaps.flush();
     if (message) process.stderr.write(`${message}\n`);
     // what was typed last is still in the client's buffer: close() alone would drop it
     void nc
@@ -333,7 +342,7 @@ async function attachNats(target: NatsTarget): Promise<void> {
   // input that ends (a pipe) ends this client, as on the Unix socket: the session goes on
   stdin.on('end', () => leave(0, null));
   process.on('SIGTERM', () => leave(1, `io: ${target.name}: SIGTERM; detached`));
-  const out = followHub(nc, target.name, 1, { data: (b) => void process.stdout.write(b), gap: (n) => void process.stderr.write(`\r\nio: lost ${n} bytes\r\n`), eof: () => {} });
+  const out = followHub(nc, target.name, 1, { data: (b) => void process.stdout.write(b), gap: (n) => gaps.lost(n), eof: () => {} });
   void followHub(nc, target.name, 2, { data: (b) => void process.stderr.write(b), gap: () => {}, eof: () => {} }).catch(() => {});
   await out;
   leave(0, null);

@@ -16,6 +16,7 @@ import { CtlError } from '../core/errors.js';
 import { scanKeys } from '../core/keys.js';
 import { isInside } from '../core/inside.js';
 import { parseWord, promptRefusal, type Word } from '../core/words.js';
+import { GapNotices } from '../client/gaps.js';
 import { writeDirect } from '../sys/direct.js';
 import { PromptOverlay } from './overlay.js';
 import { Terminal, type TtyIn, type TtyOut } from './terminal.js';
@@ -75,6 +76,7 @@ export class Shell {
   private readonly endedHubs = new Set<number>();
   /** The io: prompt, and the output held back while it is open. */
   private readonly overlay: PromptOverlay;
+  private readonly gaps = new GapNotices((lost) => this.sayLost(lost));
   /** The prompt or a reply was drawn over the program's screen: the next key asks it to redraw first. */
   private isScreenDirty = false;
   /** The trihub this client was on before the one it is on (attach, remote, local): where it goes back when that ends. */
@@ -138,6 +140,7 @@ export class Shell {
   /** Leave: the terminal restored, the connection closed; the session goes on. */
   finish(message: string | null, status: number): void {
     if (this.isEnded) return;
+    this.gaps.flush();
     // what came while the prompt was open is shown, not dropped: it may be the session's last words
     if (this.overlay.isOpen) {
       this.io.output.write('\r\n');
@@ -369,7 +372,14 @@ export class Shell {
   private onGap(hub: number, lost: number): void {
     if (this.overlay.hold({ hub, lost })) return;
     if (hub === this.hubs.out) this.term.lost(lost);
-    if (hub === this.hubs.out || hub === this.hubs.err) this.io.errors.write(`\r\nio: lost ${lost} bytes\r\n`);
+    if (hub === this.hubs.out || hub === this.hubs.err) this.gaps.lost(lost);
+  }
+
+  /** A notice of loss (gaps.ts sums them, a second apart): on stderr, or held with the output while the prompt is open. */
+  private sayLost(lost: number): void {
+    if (this.isEnded) return;
+    const notice = Buffer.from(`\r\nio: lost ${lost} bytes\r\n`);
+    if (!this.overlay.hold({ hub: this.hubs.err, pieces: [notice] })) this.io.errors.write(notice);
   }
 
   /**
