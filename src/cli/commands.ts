@@ -247,7 +247,7 @@ async function ls(): Promise<void> {
   process.stdout.write('NAME\tPID\tHUBS\tCLIENTS\tAGE\n');
   for (const s of list) {
     if (s.state === 'stale') process.stdout.write(`${s.name}\t-\t-\t-\tstale socket, removed\n`);
-    else if (s.state === 'silent') process.stdout.write(`${s.name}\t?\t?\t?\tnot answering\n`);
+    else if (s.state === 'silent') process.stdout.write(`${s.name}\t?\t?\t?\t${s.why ?? 'not answering'}\n`);
     else process.stdout.write(`${s.name}\t${s.pid}\t${s.hubs}\t${s.clients}\t${age(Date.now() - (s.startedAt ?? Date.now()))}\n`);
   }
 }

@@ -12,6 +12,8 @@ import { attach } from './connect.js';
 export interface SessionInfo {
   name: string;
   state: 'live' | 'stale' | 'silent';
+  /** silent: why, as the server or the connection said it ('too many clients (limit 2)', 'no answer …'). */
+  why?: string;
   pid?: number;
   hubs?: number;
   clients?: number;
@@ -52,7 +54,7 @@ async function statusOf(name: string, path: string): Promise<SessionInfo> {
     } finally {
       client.close();
     }
-  } catch {
-    return { name, state: 'silent' };
+  } catch (err) {
+    return { name, state: 'silent', why: (err as Error).message.replace(/^io: [^:]*: /, '') };
   }
 }

@@ -401,6 +401,15 @@ describe('io ls', () => {
     watcher.kill();
   });
 
+  it('a server that refuses the listing says why (too many clients), where a silent one is "not answering"', async () => {
+    const { env } = world();
+    expect((await runIo('io', ['-d', '--max-clients', '1', 'full'], env)).status).toBe(0);
+    const watcher = spawnIo(scope, 'io', ['read', 'full', '1'], env);
+    await waitFor(async () => (await runIo('io', ['ls'], env)).stdout.includes('full\t?\t?\t?\t'), { what: 'the watcher to fill the server' });
+    expect((await runIo('io', ['ls'], env)).stdout).toContain('full\t?\t?\t?\ttoo many clients (limit 1)\n');
+    watcher.kill();
+  });
+
   it('reports a stale socket (its server killed -9) and removes it', async () => {
     const { dir, env } = world();
     await start(env, 'ghost');
