@@ -16,6 +16,8 @@ import type { Server } from './server.js';
 export function runCtl(server: Server, line: string, json: boolean): string {
   const cmd = parseCtl(line, server.hubs.maxHubs);
   if (cmd instanceof CtlError) return cmd.message;
+  // after quit, nothing is done: a fear or an h1c behind it in the same batch would be lost in the going
+  if (server.isQuitting) return `io: ${server.name}: quitting`;
   const reply = run(server, cmd, json, line.trim());
   if (reply !== 'ok' && reply.startsWith('io:')) server.log.debug(`ctl ${line.trim()}: ${reply}`);
   return reply;
@@ -30,7 +32,7 @@ function run(server: Server, cmd: CtlCommand, json: boolean, line: string): stri
       log.event(`pacing ${hubs.pacing}`);
       return 'ok';
     case 'quit':
-      setImmediate(() => void server.quit('ctl quit'));
+      server.quitSoon('ctl quit');
       return 'ok';
     case 'debug':
     case 'shutup':

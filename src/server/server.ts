@@ -75,6 +75,8 @@ export class Server {
   /** Whose window size each trihub follows. */
   readonly sizes = new WindowSizes(this);
   private quitting: Promise<void> | null = null;
+  /** Why a command asked to quit, before quit() runs (quitSoon). */
+  private quitAsked: string | null = null;
   private stallTimer: NodeJS.Timeout | null = null;
   private resolveDone!: () => void;
   /** Resolves when the server has quit. */
@@ -198,7 +200,7 @@ export class Server {
     const bad = this.hubs.checkTrihub(trihub);
     if (bad) return bad.message;
     if (this.sessions.has(trihub) || this.hosts.has(trihub)) return `io: trihub ${trihub}: in use (try attach ${trihub})`;
-    if (this.quitting) return `io: ${this.name}: quitting`;
+    if (this.isQuitting) return `io: ${this.name}: quitting`;
     const usePty = this.opts.usePty ?? cmd === null;
     let session: Session;
     try {
@@ -318,14 +320,24 @@ export class Server {
     }
   }
 
-  /** quit() has been called: the server is on its way out. */
+  /** quit() has been called, or asked for by a command: the server is on its way out. */
   get isQuitting(): boolean {
-    return this.quitting !== null;
+    return this.quitting !== null || this.quitAsked !== null;
+  }
+
+  /**
+   * Quit once the reply to the command that asked for it is out (ctl quit);
+   * from now on other commands are refused, and the reason is this one.
+   */
+  quitSoon(reason: string): void {
+    if (this.isQuitting) return;
+    this.quitAsked = reason;
+    setImmediate(() => void this.quit(reason));
   }
 
   /** End the server: HUP sessions, KILL after GRACE_MS, tell clients, remove the socket. */
   quit(reason: string): Promise<void> {
-    this.quitting ??= this.doQuit(reason);
+    this.quitting ??= this.doQuit(this.quitAsked ?? reason);
     return this.quitting;
   }
 

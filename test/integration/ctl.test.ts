@@ -58,6 +58,14 @@ describe('ctl commands', () => {
     expect((await srv.exited).code).toBe(0);
   });
 
+  it('quit: the commands after it in the same batch are refused, not half done', { timeout: 10_000 }, async () => {
+    const srv = await startIosrv(scope, ['-d']);
+    const replies = await rawCtl(srv.sock, 'quit\nfear\nstatus');
+    expect(replies).toBe(`ok\nio: ${srv.name}: quitting\nio: ${srv.name}: quitting`);
+    expect((await srv.exited).code).toBe(0);
+    expect(srv.stderr()).not.toMatch(/pacing paranoid/);
+  });
+
   it('debug / shutup: details in the log while verbose, never to clients', { timeout: 10_000 }, async () => {
     const dir = tmpIoDir(scope);
     const logFile = join(dir, 'sess.log');
