@@ -237,6 +237,8 @@ export class Conn implements Client {
   private onResize(trihub: number, payload: Buffer): void {
     const size = decodeResize(payload);
     if (!size) return this.fail('io: bad frame: resize needs cols and rows (u16 each, non-zero)');
+    const bad = this.server.hubs.checkTrihub(trihub);
+    if (bad) return this.fail(`io: bad frame: resize: ${bad.message.replace(/^io: /, '')}`);
     this.sizes.set(trihub, size);
     this.server.sizes.resizedBy(this, trihub);
   }

@@ -233,7 +233,8 @@ export class Shell {
 
   private sendSize(): void {
     const size = this.term.size();
-    if (size) this.client.resize(this.trihub, size.cols, size.rows);
+    // hubs wired by hand from a hub that is no trihub's (ioshell NAME 4 5 6) have no window to size
+    if (size && this.trihub % 3 === 0) this.client.resize(this.trihub, size.cols, size.rows);
   }
 
   private onData(hub: number, pieces: Buffer[]): void {

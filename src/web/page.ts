@@ -22,7 +22,9 @@ const fragment = new URLSearchParams(location.hash.slice(1));
 const query = new URLSearchParams(location.search);
 const token = fragment.get('token') ?? query.get('token') ?? '';
 const name = decodeURIComponent(location.pathname.split('/').filter(Boolean)[0] ?? '');
-let trihub = Number(fragment.get('trihub') ?? query.get('trihub') ?? 0) || 0;
+/** A trihub from what was typed or linked: 4 is trihub 3's, as the picker has it. */
+const asTrihub = (text: string): number => Math.max(0, Math.floor((Number(text) || 0) / 3) * 3);
+let trihub = asTrihub(fragment.get('trihub') ?? query.get('trihub') ?? '0');
 
 function frame(type: number, hub: number, payload: Uint8Array = new Uint8Array(0), flags = 0): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(8 + payload.length);
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   term.onResize(() => sendSize());
   new ResizeObserver(() => fit.fit()).observe($('term'));
   picker.addEventListener('change', () => {
-    trihub = Math.max(0, Math.floor(Number(picker.value) / 3) * 3);
+    trihub = asTrihub(picker.value);
     fragment.set('trihub', String(trihub));
     history.replaceState(null, '', `#${fragment.toString()}`);
     ws?.close();
