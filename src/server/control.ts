@@ -153,7 +153,7 @@ function statusJson(server: Server): object {
     trunc: server.hubs.isTrunc,
     clients: server.clients.size,
     startedAt: server.startedAt,
-    sessions: [...server.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cols: s.cols, rows: s.rows, cmd: s.cmd })),
+    sessions: [...server.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cols: s.hasPty ? s.cols : null, rows: s.hasPty ? s.rows : null, cmd: s.cmd })),
     hosts: [...server.hosts].map(([trihub, h]) => ({ trihub, pid: h.pid, pty: true })),
     ended: server.endedSessions,
     nats: server.nats?.status() ?? null,

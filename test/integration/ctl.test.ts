@@ -110,6 +110,9 @@ describe('ctl commands', () => {
       'hub 1: fast, pace 0 ms, held 0/512k, inputs 1, outputs 0, slowest lag 0',
       'hub 2: fast, pace 0 ms, held 0/512k, inputs 1, outputs 0, slowest lag 0',
     ]);
+    // as JSON: a session on pipes has no window size
+    const json = JSON.parse((await runIo('io', ['ctl', srv.name, 'status', '--json'], envIn(srv.dir))).stdout) as { sessions: { pty: boolean; cols: unknown; rows: unknown }[] };
+    expect(json.sessions).toEqual([expect.objectContaining({ pty: false, cols: null, rows: null })]);
   });
 
   it('eof N: the session reading hub N sees end of input (sort then prints)', { timeout: 10_000 }, async () => {
