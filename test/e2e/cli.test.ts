@@ -10,6 +10,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPlainAttach } from '../../src/cli/attach.js';
@@ -402,12 +403,17 @@ describe('io ls', () => {
   });
 
   it('a server that refuses the listing says why (too many clients), where a silent one is "not answering"', async () => {
-    const { env } = world();
+    const { dir, env } = world();
     expect((await runIo('io', ['-d', '--max-clients', '1', 'full'], env)).status).toBe(0);
-    const watcher = spawnIo(scope, 'io', ['read', 'full', '1'], env);
-    await waitFor(async () => (await runIo('io', ['ls'], env)).stdout.includes('full\t?\t?\t?\t'), { what: 'the watcher to fill the server' });
+    // the one place taken by a raw reader of this process, before anything else may take it
+    const watcher = net.connect(join(dir, 'full'));
+    watcher.on('error', () => {});
+    scope.defer(() => watcher.destroy());
+    await new Promise((resolve) => watcher.once('connect', resolve));
+    watcher.write('read 1\n');
+    await sleep(300);
+    expect(watcher.destroyed).toBe(false);
     expect((await runIo('io', ['ls'], env)).stdout).toContain('full\t?\t?\t?\ttoo many clients (limit 1)\n');
-    watcher.kill();
   });
 
   it('reports a stale socket (its server killed -9) and removes it', async () => {
