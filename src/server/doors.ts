@@ -24,6 +24,8 @@ import type { ListenOptions, WsListener } from './websocket.js';
 
 /** File descriptors kept free for the server's own use (sessions, the log, a ctl in an emergency). */
 const FD_RESERVE = 16;
+/** How long a refused connection has to read its one line and leave, before it is closed from here. */
+export const REFUSED_LINGER_MS = 2000;
 
 export class Doors {
   /** The Unix socket's path while it is there. */
@@ -96,6 +98,10 @@ export class Doors {
       log.event(why);
       stream.on('error', () => {});
       stream.end(`${line}\n`);
+      // What it sends is drained, so its own end closes it; one that never ends is closed once it
+      // has had time to read the line: else it held an fd, and quit waited on it, for good.
+      stream.resume();
+      setTimeout(() => stream.destroy(), REFUSED_LINGER_MS).unref();
       return false;
     };
     if (this.openConnections >= opts.maxClients) {

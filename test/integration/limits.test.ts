@@ -21,6 +21,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { attach } from '../../src/client/connect.js';
+import { REFUSED_LINGER_MS } from '../../src/server/doors.js';
 import { encodeFrameJoined, Frame, FrameDecoder, type DecodedFrame } from '../../src/core/frame.js';
 import { runIo } from '../helpers/bin.js';
 import { envIn, tmpIoDir } from '../helpers/iodir.js';
@@ -146,6 +147,16 @@ describe('--max-clients', () => {
     await connect(scope, srv.sock);
     await waitFor(() => fdCount(srv.pid) >= baseline + 2, { what: 'the server to accept both' });
     expect(await rawCtl(srv.sock, 'status')).toBe('io: sess: too many clients (limit 2)');
+
+    // a refused peer that never closes its end is closed from the server once it has had its line
+    const refused = await connect(scope, srv.sock);
+    let said = '';
+    refused.on('data', (b: Buffer) => (said += b.toString()));
+    const closedAt = new Promise<number>((resolve) => refused.once('close', () => resolve(Date.now())));
+    const t0 = Date.now();
+    expect(await closedAt).toBeLessThan(t0 + REFUSED_LINGER_MS + 3000);
+    expect(said).toBe('io: sess: too many clients (limit 2)\n');
+    await waitFor(() => fdCount(srv.pid) === baseline + 2, { what: 'the refused connection to let go of its fd' });
   });
 
   it('WebSocket clients count too', async () => {
