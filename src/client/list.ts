@@ -32,7 +32,8 @@ export async function listSessions(ioDir: string): Promise<SessionInfo[]> {
   const out: SessionInfo[] = [];
   for (const name of names) {
     const path = join(ioDir, name);
-    if (!lstatSync(path).isSocket()) continue;
+    // gone since the directory was read: the files beside a stale socket removed just now, a server that quit
+    if (!isSocket(path)) continue;
     const probe = await probeSocket(path, name);
     if (probe.state === 'stale') {
       removeStale(path);
@@ -42,6 +43,14 @@ export async function listSessions(ioDir: string): Promise<SessionInfo[]> {
     }
   }
   return out;
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
 }
 
 async function statusOf(name: string, path: string): Promise<SessionInfo> {

@@ -416,9 +416,9 @@ describe('io ls', () => {
     expect((await runIo('io', ['ls'], env)).stdout).toContain('full\t?\t?\t?\ttoo many clients (limit 1)\n');
   });
 
-  it('reports a stale socket (its server killed -9) and removes it', async () => {
+  it('reports a stale socket (its server killed -9) and removes it, with the token and address files beside it', async () => {
     const { dir, env } = world();
-    await start(env, 'ghost');
+    expect((await runIo('io', ['-c', 'cat', '--listen', '127.0.0.1:0', 'ghost'], env)).status).toBe(0);
     await start(env, 'alive');
     const pid = Number(/pid (\d+)/.exec((await runIo('io', ['ctl', 'ghost', 'status'], env)).stdout)?.[1]);
     process.kill(pid, 'SIGKILL');
@@ -428,7 +428,7 @@ describe('io ls', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('ghost\t-\t-\t-\tstale socket, removed\n');
     expect(r.stdout).toMatch(/^alive\t\d+\t3\t0\t\d+s$/m);
-    expect(existsSync(join(dir, 'ghost'))).toBe(false);
+    for (const f of ['ghost', 'ghost.listen', 'ghost.token']) expect(existsSync(join(dir, f))).toBe(false);
     expect((await runIo('io', ['ls'], env)).stdout).not.toContain('ghost');
   });
 });
