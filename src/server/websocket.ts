@@ -41,12 +41,15 @@ export interface ListenOptions {
 function assets(): Map<string, { file: string; type: string }> {
   const xterm = dirname(require.resolve('@xterm/xterm/package.json'));
   const fit = dirname(require.resolve('@xterm/addon-fit/package.json'));
+  const unicode11 = dirname(require.resolve('@xterm/addon-unicode11/package.json'));
   return new Map([
     ['', { file: join(__dirname, '../web/index.html'), type: 'text/html; charset=utf-8' }],
     ['page.js', { file: join(__dirname, '../web/page.js'), type: 'text/javascript' }],
     ['xterm.mjs', { file: join(xterm, 'lib/xterm.mjs'), type: 'text/javascript' }],
     ['xterm.css', { file: join(xterm, 'css/xterm.css'), type: 'text/css' }],
     ['addon-fit.mjs', { file: join(fit, 'lib/addon-fit.mjs'), type: 'text/javascript' }],
+    ['addon-unicode11.mjs', { file: join(unicode11, 'lib/addon-unicode11.mjs'), type: 'text/javascript' }],
+    ['lines.js', { file: join(__dirname, '../web/lines.js'), type: 'text/javascript' }],
   ]);
 }
 

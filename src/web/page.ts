@@ -6,11 +6,14 @@
 // the trihub's outputs with acknowledgements, and acks what xterm.js has
 // drawn, so the server never holds more than a bounded amount for a page
 // that draws slower than the session writes. It follows the window's size,
-// reconnects after a drop (the backlog redraws the screen), and is
-// read-only for watch tokens.
+// reconnects after a drop (the backlog redraws the screen), stops when the
+// server quits, and is read-only for watch tokens. On a session without a
+// pty it edits lines itself, as a cooked terminal would (lines.ts).
 
 import type { Terminal as XTerm } from '@xterm/xterm';
 import type { FitAddon as XFit } from '@xterm/addon-fit';
+import type { Unicode11Addon as XUnicode11 } from '@xterm/addon-unicode11';
+import { LineEditor } from './lines.js';
 
 const PROTOCOL_VERSION = 1;
 const F = { hello: 1, data: 2, subscribe: 3, eof: 5, gap: 6, resize: 9, error: 10, ack: 13 } as const;
@@ -70,18 +73,27 @@ class Reader {
 async function main(): Promise<void> {
   const { Terminal } = (await import('./xterm.mjs' as string)) as { Terminal: typeof XTerm };
   const { FitAddon } = (await import('./addon-fit.mjs' as string)) as { FitAddon: typeof XFit };
+  const { Unicode11Addon } = (await import('./addon-unicode11.mjs' as string)) as { Unicode11Addon: typeof XUnicode11 };
   document.title = `io ${name}`;
   $('name').textContent = name;
   const picker = $('trihub') as HTMLInputElement;
   picker.value = String(trihub);
-  const term = new Terminal({ cursorBlink: true, scrollback: 5000, fontFamily: 'monospace' });
+  // allowProposedApi: the unicode API, so that emoji take two columns as the session's wcwidth says
+  const term = new Terminal({ cursorBlink: true, scrollback: 5000, fontFamily: 'monospace', allowProposedApi: true });
   const fit = new FitAddon();
   term.loadAddon(fit);
+  term.loadAddon(new Unicode11Addon());
+  term.unicode.activeVersion = '11';
   term.open($('term'));
   fit.fit();
 
   let ws: WebSocket | null = null;
   let isWatch = false;
+  let isToldReadOnly = false;
+  /** The session on this trihub has no pty: lines are edited here (null: every key goes as it is). */
+  let lines: LineEditor | null = null;
+  /** The server said it quits: no retrying, the last word stays. */
+  let quitWord: string | null = null;
   let retryMs = 500;
 
   const send = (bytes: Uint8Array<ArrayBuffer>): void => {
@@ -99,12 +111,21 @@ async function main(): Promise<void> {
   };
 
   term.onData((text) => {
-    if (!isWatch) send(frame(F.data, trihub, new TextEncoder().encode(text)));
+    if (isWatch) {
+      // as ioshell: said once, where the keys would have shown
+      if (!isToldReadOnly) term.write('\r\n\x1b[33m[io: read-only (a watch token): keys are not sent]\x1b[0m\r\n');
+      isToldReadOnly = true;
+      return;
+    }
+    const keys = lines ? lines.feed(text) : { echo: '', send: text };
+    if (keys.echo) term.write(keys.echo);
+    if (keys.send) send(frame(F.data, trihub, new TextEncoder().encode(keys.send)));
   });
   term.onResize(() => sendSize());
   new ResizeObserver(() => fit.fit()).observe($('term'));
   picker.addEventListener('change', () => {
     trihub = asTrihub(picker.value);
+    picker.value = String(trihub);
     fragment.set('trihub', String(trihub));
     history.replaceState(null, '', `#${fragment.toString()}`);
     ws?.close();
@@ -122,10 +143,14 @@ async function main(): Promise<void> {
         if (line !== `IO ${PROTOCOL_VERSION}`) setState(line.startsWith('io:') ? line : `server speaks ${line}, this page IO ${PROTOCOL_VERSION}`, true);
       }, (type, hub, payload) => {
         if (type === F.hello) {
-          const hello = JSON.parse(new TextDecoder().decode(payload)) as { role: string; sessions: { trihub: number }[]; ended?: { trihub: number }[]; hosts?: { trihub: number }[] };
+          const hello = JSON.parse(new TextDecoder().decode(payload)) as { role: string; sessions: { trihub: number; pty: boolean }[]; ended?: { trihub: number; pty: boolean }[]; hosts?: { trihub: number }[] };
           isWatch = hello.role === 'watch';
           $('ro').classList.toggle('on', isWatch);
           term.reset();
+          // a session on pipes writes '\n' alone and echoes nothing: this page is its cooked terminal
+          const here = [...hello.sessions, ...(hello.ended ?? [])].find((s) => s.trihub === trihub);
+          lines = here && !here.pty ? new LineEditor() : null;
+          term.options.convertEol = lines !== null;
           retryMs = 500;
           // as ioshell: a trihub with nothing on it is said so, not shown blank (nor started by subscribing)
           const runs = [...hello.sessions, ...(hello.hosts ?? []), ...(hello.ended ?? [])].map((x) => x.trihub);
@@ -150,7 +175,9 @@ async function main(): Promise<void> {
         } else if (type === F.eof && hub === trihub + 1) {
           setState(`trihub ${trihub}: ended`, true);
         } else if (type === F.error) {
-          term.write(`\r\n\x1b[31m${new TextDecoder().decode(payload)}\x1b[0m\r\n`);
+          const text = new TextDecoder().decode(payload);
+          term.write(`\r\n\x1b[31m${text}\x1b[0m\r\n`);
+          if (/^io: [^:]+: server quit/.test(text)) quitWord = text.replace(/^io: [^:]+: /, '');
         }
       });
     };
@@ -158,6 +185,11 @@ async function main(): Promise<void> {
     sock.addEventListener('open', () => (wasOpen = true));
     sock.onclose = () => {
       if (ws !== sock) return;
+      if (quitWord) {
+        setState(`${quitWord}; reload to connect again`, true);
+        term.options.cursorBlink = false;
+        return;
+      }
       const retry = (): void => {
         setState(`disconnected; retrying in ${retryMs / 1000}s`, true);
         setTimeout(connect, retryMs);

@@ -33,11 +33,11 @@ afterAll(async () => {
 
 const WATCH = 'watch-token-0123456789abcdef';
 
-async function startWeb(): Promise<{ srv: IoServer; http: string; token: string }> {
+async function startWeb(session: string[] = ['--pty']): Promise<{ srv: IoServer; http: string; token: string }> {
   const dir = tmpIoDir(scope);
   const tokenFile = join(dir, 'tokens');
   writeFileSync(tokenFile, `watch ${WATCH}\n`, { mode: 0o600 });
-  const srv = await startIosrv(scope, ['--pty', '--listen', '127.0.0.1:0', '--token-file', tokenFile], { name: 'web', dir, env: { SHELL: '/bin/sh', PS1: '$ ' } });
+  const srv = await startIosrv(scope, [...session, '--listen', '127.0.0.1:0', '--token-file', tokenFile], { name: 'web', dir, env: { SHELL: '/bin/sh', PS1: '$ ' } });
   const addr = await waitFor(() => /listening on ws:\/\/([\d.:]+)\//.exec(srv.stderr()), { what: 'the listen address' });
   return { srv, http: `http://${addr[1]}/web/`, token: readFileSync(join(dir, 'web.token'), 'utf8').trim() };
 }
@@ -109,6 +109,45 @@ describe('web page', () => {
     other.write(0, Buffer.from('echo marker\r'));
     await waitFor(() => seen.includes('marker\r\n'), { what: 'the marker' });
     expect(seen).not.toContain('sneaky');
+    // said once in the page, where the keys would have shown
+    const said = (await screenText(page)).split('\n').filter((l) => l.includes('[io: read-only (a watch token): keys are not sent]'));
+    expect(said).toHaveLength(1);
+  });
+
+  it('on a session without a pty, edits lines as a cooked terminal: echo, Backspace, Enter sends a line; output lines start at the left', async () => {
+    const { srv, http, token } = await startWeb(['-c', 'cat']);
+    const reader = await framed(scope, srv);
+    let heard = '';
+    reader.on({ data: (h, b) => void (h === 1 && (heard += b.toString())) });
+    reader.subscribe(1);
+    const page = await openPage(`${http}#token=${token}`);
+    await waitFor(async () => (await page.locator('#state').innerText()) === 'trihub 0', { what: 'the page to attach' });
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('hello pagx');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('e');
+    await waitFor(async () => (await screenText(page)).includes('hello page'), { what: 'the echo of what is typed' });
+    expect(heard).toBe('');
+    await page.keyboard.press('Enter');
+    await waitFor(() => heard === 'hello page\n', { what: () => `the line at the session (${JSON.stringify(heard)})` });
+    reader.write(0, Buffer.from('line one\nline two\n'));
+    await waitFor(async () => /^line two$/m.test(await screenText(page)), { what: 'the lines in the page' });
+    const rows = (await screenText(page)).split('\n').map((l) => l.trimEnd());
+    // typed and echoed by the page, then cat's echo; each line from the left, none a staircase
+    expect(rows.filter((l) => l !== '')).toEqual(['hello page', 'hello page', 'line one', 'line two']);
+  });
+
+  it('stops when the server quits, and says how the session ended, instead of retrying for ever', async () => {
+    const { http, token } = await startWeb();
+    const page = await openPage(`${http}#token=${token}`);
+    await waitFor(async () => (await page.locator('#state').innerText()) === 'trihub 0', { what: 'the page to attach' });
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('exit 3');
+    await page.keyboard.press('Enter');
+    const ended = 'server quit (every session ended; the last, on trihub 0: status 3); reload to connect again';
+    await waitFor(async () => (await page.locator('#state').innerText()) === ended, { what: 'the end in the page', timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 1500)); // a retry would have said "disconnected; retrying" by now
+    expect(await page.locator('#state').innerText()).toBe(ended);
   });
 
   it('reconnects after a drop and shows the backlog again', async () => {

@@ -1,0 +1,50 @@
+// lines.test.ts — the page's line editing for a session on pipes (src/web/lines.ts).
+
+import { describe, expect, it } from 'vitest';
+import { LineEditor, columnsOf } from '../../src/web/lines.js';
+
+describe('LineEditor', () => {
+  it('echoes what is typed and sends the line at Enter, with a newline', () => {
+    const e = new LineEditor();
+    expect(e.feed('hel')).toEqual({ echo: 'hel', send: '' });
+    expect(e.feed('lo')).toEqual({ echo: 'lo', send: '' });
+    expect(e.feed('\r')).toEqual({ echo: '\r\n', send: 'hello\n' });
+    expect(e.feed('\r')).toEqual({ echo: '\r\n', send: '\n' });
+  });
+
+  it('a paste of several lines sends each, and keeps the unfinished rest', () => {
+    const e = new LineEditor();
+    expect(e.feed('one\rtwo\nthr')).toEqual({ echo: 'one\r\ntwo\r\nthr', send: 'one\ntwo\n' });
+    expect(e.feed('ee\r').send).toBe('three\n');
+  });
+
+  it('Backspace takes one character off, by its columns; Ctrl-U the whole line; Ctrl-C drops it', () => {
+    const e = new LineEditor();
+    e.feed('ab🎉');
+    expect(e.feed('\x7f')).toEqual({ echo: '\b\b  \b\b', send: '' });
+    expect(e.feed('\x7f')).toEqual({ echo: '\b \b', send: '' });
+    expect(e.feed('\r').send).toBe('a\n');
+    e.feed('xyz');
+    expect(e.feed('\x15').echo).toBe('\b \b'.repeat(3));
+    expect(e.feed('\x7f').echo).toBe('');
+    e.feed('gone');
+    expect(e.feed('\x03')).toEqual({ echo: '^C\r\n', send: '' });
+    expect(e.feed('\r').send).toBe('\n');
+  });
+
+  it('Ctrl-D sends what was typed without a newline; escape sequences and other controls go nowhere', () => {
+    const e = new LineEditor();
+    e.feed('part');
+    expect(e.feed('\x04')).toEqual({ echo: '', send: 'part' });
+    expect(e.feed('\x1b[A')).toEqual({ echo: '', send: '' });
+    expect(e.feed('a\x01\x07b')).toEqual({ echo: 'ab', send: '' });
+    expect(e.feed('\r').send).toBe('ab\n');
+  });
+
+  it('columnsOf: wide for CJK and emoji, one for the rest', () => {
+    expect(columnsOf('a'.codePointAt(0)!)).toBe(1);
+    expect(columnsOf('é'.codePointAt(0)!)).toBe(1);
+    expect(columnsOf('漢'.codePointAt(0)!)).toBe(2);
+    expect(columnsOf('🎉'.codePointAt(0)!)).toBe(2);
+  });
+});
