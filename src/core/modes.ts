@@ -9,6 +9,13 @@
 // modes whose switch is no longer held. Modes switched inside the backlog are
 // left to the backlog itself, so after the replay every mode is as now.
 //
+// One more thing a replay gets wrong: the scroll region (DECSTBM, CSI t;b r).
+// A program that leaves (vim at 30 rows) sets it to the whole screen by
+// number, 1;30; replayed on a terminal of 40 rows that is a region of 30, and
+// the shell after it scrolls in the top 30 rows. So the last region set is
+// kept, with the rows at the time, and a region that was the whole screen is
+// set again, as the whole screen at any size, after the backlog.
+//
 // Pure: bytes in, bytes out. The server feeds it from behind the hub, and a
 // client what it writes to its terminal (shell/terminal.ts).
 
@@ -44,10 +51,17 @@ interface ModeState {
   changedAt: number;
 }
 
+/** After a backlog whose last scroll region was the whole screen by number: the whole screen, the cursor kept. */
+export const WHOLE_SCREEN_REGION = '\x1b7\x1b[r\x1b8';
+
 export class ModeTracker {
   private readonly modes = new Map<number, ModeState>();
   private offset: number;
   private carry: Buffer | null = null;
+  /** The terminal's rows now (the pty's): what "the whole screen" means for a region set now. */
+  rows = 24;
+  /** The last scroll region set by number, and whether it was the whole screen then; null: none, or reset by CSI r. */
+  private region: { at: number; isWhole: boolean } | null = null;
 
   /** offset: the stream offset of the first byte that will be fed. */
   constructor(offset = 0) {
@@ -85,8 +99,23 @@ export class ModeTracker {
     return this.modes.get(mode)?.on ?? TRACKED.get(mode) ?? false;
   }
 
+  /** A scroll region was set by number since the last reset (CSI r): it may not be the whole screen now. */
+  get hasRegion(): boolean {
+    return this.region !== null;
+  }
+
   get isAltScreen(): boolean {
     return ALT_SCREEN_MODES.some((m) => this.isOn(m));
+  }
+
+  /**
+   * What a client that replayed the stream from offset `from` to now must be
+   * sent after it: the whole screen as the scroll region, when the last region
+   * the replay set was the whole screen by number (for the rows of its time).
+   */
+  afterBacklog(from: number): Buffer {
+    const r = this.region;
+    return Buffer.from(r && r.isWhole && r.at >= from ? WHOLE_SCREEN_REGION : '', 'latin1');
   }
 
   /**
@@ -119,7 +148,7 @@ export class ModeTracker {
     if (next !== 0x5b) return i + 1;
     const third = buf[i + 2];
     if (third === undefined) return -1; // ESC [ at the end of a chunk: it may be ours
-    if (third !== 0x3f) return i + 2;
+    if (third !== 0x3f) return this.parseRegion(buf, i, at);
     const e = readEscape(buf, i, MAX_SEQUENCE_BYTES);
     if (e === MORE) return -1;
     if (e === LONG) return i + 1;
@@ -130,6 +159,20 @@ export class ModeTracker {
       }
     }
     return e.end;
+  }
+
+  /** CSI digits and ';' then 'r': a scroll region; any other CSI is passed over at its parameters. */
+  private parseRegion(buf: Buffer, i: number, at: number): number {
+    let j = i + 2;
+    while (j < buf.length && j - i < MAX_SEQUENCE_BYTES && ((buf[j]! >= 0x30 && buf[j]! <= 0x39) || buf[j] === 0x3b)) j++;
+    if (j === buf.length) return j - i < MAX_SEQUENCE_BYTES ? -1 : j;
+    if (buf[j] !== 0x72) return j;
+    const [top = '', bottom = '', ...more] = buf.toString('latin1', i + 2, j).split(';');
+    if (more.length > 0) return j + 1;
+    // CSI r (or CSI ;r) resets the region to the whole screen at any size: nothing to mend after a replay
+    if (top === '' && bottom === '') this.region = null;
+    else this.region = { at, isWhole: Number(top || 1) <= 1 && (bottom === '' || Number(bottom) >= this.rows) };
+    return j + 1;
   }
 
   private set(mode: number, on: boolean, at: number): void {

@@ -16,6 +16,8 @@
 // gone, and the client's terminal would answer into its input. What comes
 // after goes out raw: a program that asks now waits for the answer. A
 // sequence that starts in the backlog and ends after it goes out as it is.
+// Right after the backlog go the bytes afterBacklog() gives (the scroll
+// region, core/modes.ts).
 
 import type { Hub, OutputId, Take } from '../core/hub.js';
 import { QueryFilter } from '../core/queries.js';
@@ -38,12 +40,15 @@ export interface PumpOptions {
   chunkBytes?: number;
   /** The stream offset where the output's backlog ends: bytes before it go without terminal queries. */
   backlogEnd?: number;
+  /** Bytes that go right after the backlog, before what comes after it (core/modes.ts afterBacklog). */
+  afterBacklog?: () => Buffer;
 }
 
 /** A backlog being replayed: the offset where it ends, and the filter its bytes go through. */
 interface Replay {
   endAt: number;
   filter: QueryFilter;
+  after: (() => Buffer) | undefined;
 }
 
 export class Pump {
@@ -67,7 +72,7 @@ export class Pump {
     this.highWaterBytes = opts.highWaterBytes ?? HIGH_WATER_BYTES;
     this.chunkBytes = opts.chunkBytes ?? PUMP_CHUNK_BYTES;
     const backlogEnd = opts.backlogEnd ?? 0;
-    this.replay = backlogEnd > (hub.positionOf(output) ?? Infinity) ? { endAt: backlogEnd, filter: new QueryFilter() } : null;
+    this.replay = backlogEnd > (hub.positionOf(output) ?? Infinity) ? { endAt: backlogEnd, filter: new QueryFilter(), after: opts.afterBacklog } : null;
     this.offData = hub.onData(() => this.onHubData());
     queueMicrotask(() => this.run());
   }
@@ -139,7 +144,7 @@ export class Pump {
     const split = Math.max(0, Math.min(data.length, r.endAt - from));
     if (to < r.endAt && !t.eof) return { data: r.filter.push(data), lostBytes: t.lostBytes, eof: false };
     this.replay = null;
-    const parts = [r.filter.push(data.subarray(0, split)), r.filter.end(), data.subarray(split)];
+    const parts = [r.filter.push(data.subarray(0, split)), r.filter.end(), r.after?.() ?? Buffer.alloc(0), data.subarray(split)];
     return { data: Buffer.concat(parts), lostBytes: t.lostBytes, eof: t.eof };
   }
 }

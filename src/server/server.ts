@@ -137,7 +137,10 @@ export class Server {
     // A terminal's output (a pty session's, a host's) replays its backlog without the queries
     // in it: the program that asked is gone, and this client's terminal would answer (pump.ts).
     const isTerminal = n % 3 === 1 && (session?.hasPty === true || this.hosts.has(n - 1));
-    const pump = new Pump(hub, out, sink, isTerminal ? { backlogEnd: hub.bytesIn } : {});
+    // after it, a scroll region the backlog set by number for another size is the whole screen again
+    const replayFrom = fromNew ? hub.bytesIn : hub.start;
+    const modes = session?.modes;
+    const pump = new Pump(hub, out, sink, isTerminal ? { backlogEnd: hub.bytesIn, ...(modes ? { afterBacklog: () => modes.afterBacklog(replayFrom) } : {}) } : {});
     const endpoint = this.endpoints.add({
       hub: n,
       kind,

@@ -92,6 +92,7 @@ export class Session {
     if (proc.hasPty) {
       // Behind the hub: the tracker is one more output, so it never holds up the pty's readers.
       const modes = new ModeTracker(outHub.bytesIn);
+      modes.rows = this.rows;
       this.modes = modes;
       const tracker = new Pump(outHub, outHub.addOutput('modes', 'out', 'new', { hidden: true }), { queuedBytes: () => 0, data: (b) => modes.feed(b), gap: (n) => modes.skip(n), eof: () => {} });
       proc.onExit(() => tracker.close());
@@ -136,6 +137,7 @@ export class Session {
   resize(cols: number, rows: number): void {
     this.cols = cols;
     this.rows = rows;
+    if (this.modes) this.modes.rows = rows;
     this.proc.resize(cols, rows);
   }
 

@@ -5,7 +5,7 @@
 // alternate screen and the modes a full-screen program set switched off.
 // restore() is idempotent and also runs on process 'exit'.
 
-import { ModeTracker } from '../core/modes.js';
+import { ModeTracker, WHOLE_SCREEN_REGION } from '../core/modes.js';
 import { rawOutput } from '../sys/proc.js';
 
 export type TtyIn = NodeJS.ReadableStream & { isTTY?: boolean | undefined; setRawMode?: ((on: boolean) => unknown) | undefined };
@@ -85,7 +85,8 @@ export class Terminal {
   restore(): void {
     if (this.isRaw) this.setRaw(false);
     if (this.hasScreenModes && this.output.isTTY) {
-      this.output.write((this.modes.isAltScreen ? LEAVE_ALT_SCREEN : '') + RESET_MODES);
+      // a scroll region the session set would keep the user's shell in part of the screen after us
+      this.output.write((this.modes.isAltScreen ? LEAVE_ALT_SCREEN : '') + RESET_MODES + (this.modes.hasRegion ? WHOLE_SCREEN_REGION : ''));
       this.hasScreenModes = false;
     }
     process.off('exit', this.onExit);

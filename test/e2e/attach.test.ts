@@ -167,6 +167,40 @@ describe('attach', () => {
     await t.waitScreen('t0', lineOf('20 70'));
   });
 
+  it('a scroll region left as the whole screen by number (as vim leaves it) is the whole screen after a reattach in a taller window, and after detaching', async () => {
+    const { env, t } = world({ cols: 100, rows: 30 });
+    const REGION = '#{scroll_region_upper}-#{scroll_region_lower}';
+    t.type('t0', 'io -a sr');
+    await t.waitRaw('t0');
+    await t.waitScreen('t0', SESSION_PROMPT.trim());
+    // what vim writes on its way out at 30 rows: the region, 1 to 30, by number
+    // (setting a region homes the cursor: the screen is cleared, as vim leaves it)
+    t.type('t0', "printf '\\033[1;30r'; clear; echo set-$((1+1))");
+    await t.waitScreen('t0', lineOf('set-2'));
+    expect(t.display('t0', REGION)).toBe('0-29');
+    t.detach('t0');
+    await t.waitCommand('t0', 'bash');
+    expect(t.display('t0', REGION)).toBe('0-29'); // the client's way out: the whole screen, 30 rows here
+    t.resize('t0', 100, 40);
+    await waitFor(() => t.display('t0', '#{pane_height}') === '40', { what: 'the window at 40 rows' });
+    t.type('t0', 'io sr');
+    await t.waitRaw('t0');
+    // the backlog replayed its 1;30 at 40 rows; after it the region is the whole screen again
+    await waitFor(() => t.display('t0', REGION) === '0-39', { what: () => `the whole screen as region (${t.display('t0', REGION)})` });
+    t.type('t0', 'seq 1 60; echo end-$((2+2))');
+    await t.waitScreen('t0', lineOf('end-4'));
+    const rows = t.screen('t0').split('\n');
+    expect(rows.length).toBe(40);
+    expect(rows.slice(-3).map((l) => l.trimEnd())).toEqual(['60', 'end-4', SESSION_PROMPT.trim()]);
+    // a region set again inside the session, then a detach: the user's shell gets the whole screen
+    t.type('t0', "printf '\\033[5;20r'; clear; echo again-$((2+3))");
+    await t.waitScreen('t0', lineOf('again-5'));
+    expect(t.display('t0', REGION)).toBe('4-19');
+    t.detach('t0');
+    await t.waitCommand('t0', 'bash');
+    expect(t.display('t0', REGION)).toBe('0-39');
+  });
+
   it('at the same size, a full-screen program is nudged to redraw what has left the ring', async () => {
     // While nobody is attached, io write types 4000 cursor moves into vim (j, k): the ring
     // then holds nothing but cursor motion, and only a redraw can show the file again.

@@ -6,7 +6,7 @@
 // sequences around them (titles, colours) passed over without effect.
 
 import { describe, expect, it } from 'vitest';
-import { ModeTracker } from '../../src/core/modes.js';
+import { ModeTracker, WHOLE_SCREEN_REGION } from '../../src/core/modes.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -43,5 +43,62 @@ describe('ModeTracker', () => {
     m.skip(5);
     m.feed(b('49h'));
     expect(m.isAltScreen).toBe(false);
+  });
+});
+
+describe('ModeTracker: the scroll region', () => {
+  const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+  const after = (m: ModeTracker, from = 0): string => m.afterBacklog(from).toString('latin1');
+
+  it('a region that was the whole screen by number is set again as the whole screen after a backlog', () => {
+    const m = new ModeTracker();
+    m.rows = 30;
+    m.feed(b('text\x1b[1;30rmore'));
+    expect(after(m)).toBe(WHOLE_SCREEN_REGION);
+    expect(m.hasRegion).toBe(true);
+    // CSI 30 r: top 1 by default, still the whole screen
+    const n = new ModeTracker();
+    n.rows = 30;
+    n.feed(b('\x1b[;30r'));
+    expect(after(n)).toBe(WHOLE_SCREEN_REGION);
+  });
+
+  it('a part of the screen is left alone, and so is a reset (CSI r), which is the whole screen at any size', () => {
+    const m = new ModeTracker();
+    m.rows = 30;
+    m.feed(b('\x1b[5;20r'));
+    expect(after(m)).toBe('');
+    expect(m.hasRegion).toBe(true);
+    m.feed(b('\x1b[r'));
+    expect(after(m)).toBe('');
+    expect(m.hasRegion).toBe(false);
+    // 1;30 is part of a 40-row screen
+    m.rows = 40;
+    m.feed(b('\x1b[1;30r'));
+    expect(after(m)).toBe('');
+  });
+
+  it('only the last region counts, and only when the replay has it', () => {
+    const m = new ModeTracker();
+    m.rows = 24;
+    m.feed(b('\x1b[1;24r')); // offset 0
+    m.feed(b('\x1b[3;10r')); // offset 7
+    expect(after(m)).toBe('');
+    m.feed(b('abc\x1b[1;24r')); // at 17
+    expect(after(m, 17)).toBe(WHOLE_SCREEN_REGION);
+    expect(after(m, 18)).toBe(''); // it left the ring: the client never sees it
+  });
+
+  it('a region split across reads is read whole; colours and moves are passed over', () => {
+    const m = new ModeTracker();
+    m.rows = 30;
+    m.feed(b('\x1b[31mred\x1b[0m \x1b[12;1H\x1b[1;3'));
+    expect(after(m)).toBe('');
+    m.feed(b('0r'));
+    expect(after(m)).toBe(WHOLE_SCREEN_REGION);
+    m.feed(b('\x1b[?1049h'));
+    expect(m.isAltScreen).toBe(true);
+    m.feed(b('\x1b[1;2;3r')); // not a region: three numbers
+    expect(after(m)).toBe(WHOLE_SCREEN_REGION);
   });
 });
