@@ -213,6 +213,8 @@ export class Shell {
     this.client.unsubscribe(this.hubs.err);
     if (this.hasEntered && trihub !== this.trihub) {
       this.cameFrom = this.trihub;
+      // each trihub its own screen: vim's modes on trihub 0 are not the shell's on trihub 3
+      this.term.leaveModes();
       // and lets go of the input it typed into there (after all it sent): status counts it no more
       this.client.endInput(this.hubs.in);
     }

@@ -32,7 +32,7 @@ export class Terminal {
   private isRaw = false;
   private hasScreenModes = false;
   /** The modes the session's output has switched on this terminal (only the alternate screen is asked). */
-  private readonly modes = new ModeTracker();
+  private modes = new ModeTracker();
   private readonly onExit = (): void => this.restore();
 
   constructor(input: TtyIn, output: TtyOut) {
@@ -81,14 +81,29 @@ export class Terminal {
     this.modes.skip(bytes);
   }
 
+  /**
+   * Another trihub's output comes next (attach N): what this one switched on
+   * goes off, as at a detach, and the next one's backlog draws from there, as
+   * at an attach.
+   */
+  leaveModes(): void {
+    if (!this.hasScreenModes || !this.output.isTTY) return;
+    this.output.write(this.resetting());
+    this.modes = new ModeTracker();
+  }
+
   /** Back to how we found it. */
   restore(): void {
     if (this.isRaw) this.setRaw(false);
     if (this.hasScreenModes && this.output.isTTY) {
-      // a scroll region the session set would keep the user's shell in part of the screen after us
-      this.output.write((this.modes.isAltScreen ? LEAVE_ALT_SCREEN : '') + RESET_MODES + (this.modes.hasRegion ? WHOLE_SCREEN_REGION : ''));
+      this.output.write(this.resetting());
       this.hasScreenModes = false;
     }
     process.off('exit', this.onExit);
+  }
+
+  /** What undoes the modes the session's output switched; a scroll region it set would keep a shell in part of the screen. */
+  private resetting(): string {
+    return (this.modes.isAltScreen ? LEAVE_ALT_SCREEN : '') + RESET_MODES + (this.modes.hasRegion ? WHOLE_SCREEN_REGION : '');
   }
 }

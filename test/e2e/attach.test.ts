@@ -475,6 +475,24 @@ describe('attach', () => {
     await expectCooked(t, 't0');
   });
 
+  it('each trihub has its own modes: moving from a full-screen program to a shell leaves them, coming back sets them again', async () => {
+    const { env, t } = world();
+    const MODES = 'alt #{alternate_on}, cursor keys #{keypad_cursor_flag}, mouse #{mouse_standard_flag}';
+    t.type('t0', 'io -a md');
+    await t.waitRaw('t0');
+    // what vim and a mouse-using program switch on, with a screen of their own
+    t.type('t0', "printf '\\033[?1049h\\033[?1h\\033[?1000h'; echo full-$((1+1)); cat");
+    await t.waitScreen('t0', lineOf('full-2'));
+    expect(t.display('t0', MODES)).toBe('alt 1, cursor keys 1, mouse 1');
+    t.prompt('t0', 'remote 3');
+    await waitFor(async () => /^trihub 3: session/m.test(await ctl(env, 'md', 'status')), { what: 'the shell on trihub 3' });
+    t.type('t0', 'echo plain-$((1+2))');
+    await t.waitScreen('t0', lineOf('plain-3'));
+    expect(t.display('t0', MODES)).toBe('alt 0, cursor keys 0, mouse 0');
+    t.prompt('t0', 'attach 0');
+    await waitFor(() => t.display('t0', MODES) === 'alt 1, cursor keys 1, mouse 1', { what: () => `trihub 0's modes again (${t.display('t0', MODES)})` });
+  });
+
   it('Ctrl-] Ctrl-] and Ctrl-] Ctrl-\\ send those keys themselves to the session', async () => {
     const { t } = world();
     t.type('t0', 'io -a lit');
