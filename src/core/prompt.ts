@@ -22,7 +22,7 @@ export interface PromptStep {
 }
 
 /** What the terminal shows as the prompt opens. */
-export const PROMPT_OPEN = '\r\nio: ';
+export const PROMPT_OPEN = '\r\nio: \x1b[K';
 
 export class PromptLine {
   private text = '';

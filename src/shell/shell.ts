@@ -53,6 +53,8 @@ const TYPED_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
 const PROMPT_HOLD_MAX_BYTES = 1024 * 1024;
 /** How long a redraw nudge keeps the window one column wider (as the server's on attach). */
 const REDRAW_NUDGE_MS = 50;
+/** Erase from the cursor to the end of the line (EL). */
+const CLEAR_TO_EOL = '\x1b[K';
 
 export class Shell {
   private readonly client: Client;
@@ -338,9 +340,12 @@ export class Shell {
   }
 
   private onRawKeys(chunk: Buffer): void {
+    // Over a full-screen program, the key after a reply only puts its screen back, as screen's "any key":
+    // passed on, an 'a' would start vim's insert, an 'x' delete. A shell's next key is its own.
+    const isDismissal = this.isScreenDirty && this.term.isFullScreen;
     if (this.isScreenDirty) this.redraw();
     const { pass, key, rest } = scanKeys(chunk);
-    if (pass.length > 0) this.send(pass);
+    if (pass.length > 0 && !isDismissal) this.send(pass);
     if (key === 'detach') return this.finish(`io: detached from ${this.client.name}`, 0);
     if (key === 'prompt') {
       this.overlay.open();
@@ -409,9 +414,9 @@ export class Shell {
     if (this.history.length > HIST_MAX) this.history.shift();
   }
 
-  /** One line to the user, on stderr, fit for a raw terminal too. */
+  /** One line to the user, on stderr, fit for a raw terminal too: there each line clears what the program drew on it. */
   private say(text: string): void {
-    this.io.errors.write(this.isRawMode ? `${text.replace(/\n/g, '\r\n')}\r\n` : `${text}\n`);
+    this.io.errors.write(this.isRawMode ? `${text.replace(/\n/g, `${CLEAR_TO_EOL}\r\n`)}${CLEAR_TO_EOL}\r\n` : `${text}\n`);
   }
 
   private async run(w: Word): Promise<void> {

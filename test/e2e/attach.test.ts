@@ -88,11 +88,15 @@ describe('attach', () => {
     await t.waitRaw('t0');
     t.type('t0', `vim -u NONE -n ${file}`);
     await t.waitScreen('t0', /^row 029\s*$/m);
-    // a command: its reply stays to be read, and the next key has vim redraw before it acts
+    // a command: its reply stays to be read; the next key only has vim redraw (an x is not vim's delete)
     t.prompt('t0', 'status');
     await t.waitScreen('t0', /^io: pv: server pid \d+/m);
-    t.keys('t0', 'j');
+    t.keys('t0', 'x');
     await waitFor(() => !/io: |server pid/.test(t.screen('t0')) && /^row 002\s*$/m.test(t.screen('t0')), { what: () => `vim redrawn without the reply:\n${t.screen('t0')}` });
+    expect(t.screen('t0').split('\n')[0]!.trimEnd()).toBe('row 001');
+    // and the key after it is vim's again
+    t.keys('t0', 'x');
+    await waitFor(() => t.screen('t0').split('\n')[0]!.trimEnd() === 'ow 001', { what: () => `vim's x on row 1:\n${t.screen('t0')}` });
     // cancelled: redrawn at once
     t.bytes('t0', 0x1d);
     t.keys('t0', 'Escape');
