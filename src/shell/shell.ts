@@ -459,8 +459,11 @@ export class Shell {
         const reply = await c.ctl(`signal ${this.trihub} INT`);
         return reply === 'ok' ? undefined : this.say(reply);
       }
-      case 'status':
-        return this.say(`io: ${c.name}: server pid ${c.hello.pid}, trihub ${this.trihub} (hubs ${this.hubs.in} ${this.hubs.out} ${this.hubs.err}), ${this.isRawMode ? 'raw (Ctrl-\\ detaches, Ctrl-] prompts)' : 'lines'}`);
+      case 'status': {
+        // the pacing now (fear, calm) when this client may ask; else as the hello said it
+        const pacing = c.hello.role === 'control' ? ((await this.statusOf())?.pacing ?? c.hello.pacing) : c.hello.pacing;
+        return this.say(`io: ${c.name}: server pid ${c.hello.pid}, trihub ${this.trihub} (hubs ${this.hubs.in} ${this.hubs.out} ${this.hubs.err}), ${pacing}, ${this.isRawMode ? 'raw (Ctrl-\\ detaches, Ctrl-] prompts)' : 'lines'}`);
+      }
       case 'list': {
         const s = await this.statusOf();
         return s ? this.say(listLines(s, this.trihub)) : undefined;

@@ -8,6 +8,7 @@ import type { Hello } from '../sys/handshake.js';
 
 /** What the shell reads of the server's status (ctl status, JSON). */
 export interface Status {
+  pacing: string;
   sessions: { trihub: number; pid: number; pty: boolean; cmd: string }[];
   hosts: { trihub: number; pid: number; pty?: boolean }[];
   ended?: Ended[];

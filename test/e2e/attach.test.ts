@@ -424,7 +424,7 @@ describe('attach', () => {
     t.keys('t0', 'Escape');
     await t.waitScreen('t0', /io: attach 3 \(cancelled\)/);
 
-    expect(await t.ask('t0', 'status')).toMatch(/^io: bad: server pid \d+, trihub 0 \(hubs 0 1 2\), raw/);
+    expect(await t.ask('t0', 'status')).toMatch(/^io: bad: server pid \d+, trihub 0 \(hubs 0 1 2\), fast, raw/);
     t.prompt('t0', 'hist');
     const hist = await t.waitScreen('t0', /^ +\d+ {2}hist\s*$/m);
     const listed = hist.slice(hist.lastIndexOf('io: hist')).split('\n').slice(1).filter((l) => /^ +\d+ {2}/.test(l)).map((l) => l.replace(/^ +\d+ {2}/, '').trimEnd());

@@ -120,7 +120,7 @@ describe('io -c cat chat', () => {
     // a line that starts with Ctrl-] is a command, as in raw mode, and goes to nobody
     const at = term.text.length;
     term.write('\x1dstatus\r');
-    await term.waitText(/^io: chat: server pid \d+, trihub 0 \(hubs 0 1 2\), lines$/m, { from: at });
+    await term.waitText(/^io: chat: server pid \d+, trihub 0 \(hubs 0 1 2\), fast, lines$/m, { from: at });
     term.write('\x1dfrobnicate\r');
     await term.waitText(/^io: unknown command 'frobnicate'/m, { from: at });
     expect(watcher.out.text).not.toMatch(/status|frobnicate/);
