@@ -93,11 +93,14 @@ export function encodeResize(trihub: number, cols: number, rows: number): Buffer
   return encodeFrameJoined(Frame.resize, trihub, payload);
 }
 
+/** The most columns or rows a window may have (tmux's limit too): a pty of 65535x65535 is 4 billion cells to draw. */
+export const MAX_WINDOW_SIDE = 10_000;
+
 export function decodeResize(payload: Buffer): { cols: number; rows: number } | null {
   if (payload.length !== 4) return null;
   const cols = payload.readUInt16BE(0);
   const rows = payload.readUInt16BE(2);
-  return cols > 0 && rows > 0 ? { cols, rows } : null;
+  return cols > 0 && rows > 0 && cols <= MAX_WINDOW_SIDE && rows <= MAX_WINDOW_SIDE ? { cols, rows } : null;
 }
 
 export class FrameDecoder {

@@ -10,7 +10,7 @@
 
 import { ProtocolError } from '../core/errors.js';
 import { HIGH_WATER_BYTES, type Pump } from './pump.js';
-import { decodeResize, encodeFrame, encodeResize, encodeFrameJoined, encodeGap, Frame, FrameDecoder, FLAG_ACKS, FLAG_JSON, FLAG_NEW, type DecodedFrame } from '../core/frame.js';
+import { MAX_WINDOW_SIDE, decodeResize, encodeFrame, encodeResize, encodeFrameJoined, encodeGap, Frame, FrameDecoder, FLAG_ACKS, FLAG_JSON, FLAG_NEW, type DecodedFrame } from '../core/frame.js';
 import type { Endpoint } from './endpoints.js';
 import type { Feeder } from './feed.js';
 import type { Client, Server } from './server.js';
@@ -236,7 +236,7 @@ export class Conn implements Client {
 
   private onResize(trihub: number, payload: Buffer): void {
     const size = decodeResize(payload);
-    if (!size) return this.fail('io: bad frame: resize needs cols and rows (u16 each, non-zero)');
+    if (!size) return this.fail(`io: bad frame: resize needs cols and rows (u16 each, 1 to ${MAX_WINDOW_SIDE})`);
     const bad = this.server.hubs.checkTrihub(trihub);
     if (bad) return this.fail(`io: bad frame: resize: ${bad.message.replace(/^io: /, '')}`);
     this.sizes.set(trihub, size);

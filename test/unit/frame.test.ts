@@ -260,7 +260,7 @@ describe('gap and resize payloads', () => {
   it.each([
     [80, 24],
     [1, 1],
-    [65535, 65535],
+    [10_000, 10_000],
     [300, 100],
   ])('resize %ix%i: cols u16 BE, rows u16 BE, round trip', (cols, rows) => {
     const bytes = encodeResize(6, cols, rows);
@@ -280,6 +280,8 @@ describe('gap and resize payloads', () => {
     ['5 bytes', Buffer.from([0, 80, 0, 24, 0])],
     ['zero cols', Buffer.from([0, 0, 0, 24])],
     ['zero rows', Buffer.from([0, 80, 0, 0])],
+    ['65535 cols', Buffer.from([0xff, 0xff, 0, 24])],
+    ['10001 rows', Buffer.from([0, 80, 0x27, 0x11])],
   ])('a resize payload that is %s decodes to null', (_why, payload) => {
     expect(decodeResize(payload)).toBeNull();
   });
