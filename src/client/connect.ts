@@ -17,6 +17,7 @@ import { checkIoDir, isName, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { readFlagFile } from '../sys/files.js';
 import { connectUnix } from '../sys/socket.js';
 import { HANDSHAKE_TIMEOUT_MS, handshake } from '../sys/handshake.js';
+import { WS_PING_MS } from '../core/limits.js';
 import { Client } from './client.js';
 
 export interface AttachOptions {
@@ -77,13 +78,26 @@ function wsError(url: string, err: NodeJS.ErrnoException): IoError {
   if (/handshake has timed out/.test(err.message)) return new IoError('IO_ERR_NO_SERVER', `io: ${url}: no answer from the server in ${HANDSHAKE_TIMEOUT_MS} ms`);
   const code = err.code ?? err.message;
   if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) return new IoError('IO_ERR_AUTH', `io: ${url}: ${code} (a certificate no CA vouches for: trust it with --ca FILE, or --insecure)`);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new IoError('IO_ERR_AUTH', `io: ${url}: ${code} (the certificate does not name this host: use a name it does, or --insecure)`);
   if (code === 'ECONNRESET' || code === 'EPROTO') return new IoError('IO_ERR_NO_SERVER', `io: ${url}: ${code} (hung up in the handshake: wss:// to a ws:// server, or the other way round?)`);
   return new IoError('IO_ERR_NO_SERVER', `io: ${url}: ${code}`);
 }
 
+/** --ca FILE: a PEM certificate, or one line saying it is not one (else TLS would say only that it is self-signed). */
+function readCa(file: string): Buffer {
+  const pem = readFlagFile('--ca', file);
+  const { X509Certificate } = require('node:crypto') as typeof import('node:crypto');
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new IoError('IO_ERR_USAGE', `io: --ca ${file}: not a PEM certificate`);
+  }
+  return pem;
+}
+
 async function connectWs(url: string, token: string | null, opts: AttachOptions): Promise<Duplex> {
   const { WebSocket, createWebSocketStream } = require('ws') as typeof import('ws');
-  const ca = opts.ca ? readFlagFile('--ca', opts.ca) : null;
+  const ca = opts.ca ? readCa(opts.ca) : null;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url}/ws`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -93,6 +107,14 @@ async function connectWs(url: string, token: string | null, opts: AttachOptions)
     });
     ws.once('open', () => {
       ws.removeAllListeners('error');
+      // a server that has pinged and then falls silent past two of its pings is gone (a dropped network);
+      // one that never pings (an older io) is not watched
+      let lastPing = 0;
+      ws.on('ping', () => (lastPing = Date.now()));
+      const watch = setInterval(() => {
+        if (lastPing > 0 && Date.now() - lastPing > 2.5 * WS_PING_MS) ws.terminate();
+      }, WS_PING_MS).unref();
+      ws.once('close', () => clearInterval(watch));
       resolve(createWebSocketStream(ws));
     });
     ws.once('unexpected-response', (_req, res) => {

@@ -13,3 +13,5 @@ export const MIN_BUFFER_BYTES = 1024;
 export const MAX_BUFFER_BYTES = 1024 ** 3;
 /** The smallest --max-frame: a frame must hold a client's spawn and resize requests with room to spare. */
 export const MIN_FRAME_BYTES = 1024;
+/** A WebSocket peer is pinged this often by the server, and dropped when the last ping is unanswered by the next. */
+export const WS_PING_MS = 30_000;

@@ -12,7 +12,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { IoError } from '../core/errors.js';
-import { readFlagFile } from '../sys/files.js';
+import { readSecretFile } from '../sys/files.js';
 import { parseTokenFile, type TokenEntry, type TokenRole } from '../core/tokens.js';
 
 function digest(text: string): Buffer {
@@ -29,7 +29,7 @@ export class Tokens {
     this.ownFile = `${socketPath}.token`;
     this.listenFile = `${socketPath}.listen`;
     if (tokenFile) {
-      const parsed = parseTokenFile(readFlagFile('--token-file', tokenFile, 'IO_ERR_AUTH').toString('utf8'), tokenFile);
+      const parsed = parseTokenFile(readSecretFile('--token-file', tokenFile, 'IO_ERR_AUTH').toString('utf8'), tokenFile);
       if (parsed instanceof IoError) throw parsed;
       parsed.forEach((e) => this.add(e));
     }

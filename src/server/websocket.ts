@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import { isLoopback } from '../core/address.js';
 import { IoError } from '../core/errors.js';
+import { WS_PING_MS } from '../core/limits.js';
 import { roleAllows, type TokenRole } from '../core/tokens.js';
 import { readFlagFile } from '../sys/files.js';
 import type { Server } from './server.js';
@@ -29,12 +30,17 @@ const REFUSAL_DELAY_MS = 200;
 const REFUSAL_DELAY_MAX_MS = 5000;
 /** The largest WebSocket message accepted (a frame plus its header). */
 const WS_MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
+/** The paths after /NAME/ that take a WebSocket. */
+const SOCKET_PATH = /^(?:ws|(?:read|write)\/\d{1,5})$/;
+
 
 export interface ListenOptions {
   host: string;
   port: number;
   tlsCert?: string;
   tlsKey?: string;
+  /** --ws-ping: how often a WebSocket peer is pinged; one that has not answered by the next ping is dropped (0: never). */
+  pingMs?: number;
 }
 
 /** The page and what it loads: name in the URL → file and type. */
@@ -56,13 +62,16 @@ function assets(): Map<string, { file: string; type: string }> {
 export class WsListener {
   private readonly server: Server;
   private readonly http: http.Server;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD_BYTES });
+  // no subprotocol is chosen: a client that asks for one is told by its handshake that this is none of its
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD_BYTES, handleProtocols: () => false });
   private readonly refusals = new Map<string, number>();
   private readonly files = assets();
+  private readonly pingMs: number;
   readonly isTls: boolean;
 
   constructor(server: Server, opts: ListenOptions) {
     this.server = server;
+    this.pingMs = opts.pingMs ?? WS_PING_MS;
     this.isTls = opts.tlsCert !== undefined;
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
     if (opts.tlsCert !== undefined) {
@@ -132,14 +141,21 @@ export class WsListener {
       res.writeHead(301, { location: `/${m[1]}/${url.search}` }).end();
       return;
     }
-    if (isOurs && m[2] === 'ws' && req.method === 'GET') return this.answerProbe(req, res, url);
-    const asset = isOurs ? this.files.get(m[2]!) : undefined;
-    if (req.method !== 'GET' || !asset || !existsSync(asset.file)) {
+    // the WebSocket paths, asked plainly (no upgrade); and the page's files
+    const isSocketPath = isOurs && SOCKET_PATH.test(m[2]!);
+    const asset = isOurs && !isSocketPath ? this.files.get(m[2]!) : undefined;
+    if (!isSocketPath && (!asset || !existsSync(asset.file))) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('io: not found\n');
       return;
     }
-    res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
-    createReadStream(asset.file).pipe(res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end(`io: ${req.method ?? '?'}: not allowed here (GET)\n`);
+      return;
+    }
+    if (isSocketPath) return this.answerProbe(req, res, url);
+    res.writeHead(200, { 'content-type': asset!.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(asset!.file).pipe(res);
   }
 
   private refuse(req: http.IncomingMessage, socket: Duplex, status: 401 | 403 | 404, why: string): void {
@@ -203,6 +219,21 @@ export class WsListener {
 
   private onSocket(ws: WebSocket, req: http.IncomingMessage, role: TokenRole, raw: { kind: 'read' | 'write'; hub: number } | null): void {
     const peer = `ws ${this.peerOf(req)} ${role}`;
+    // A network that drops without a word leaves a connection no write ever fails on: a ping, answered by
+    // the next, or the peer is gone (as ws's own heartbeat example does).
+    if (this.pingMs > 0) {
+      let isAlive = true;
+      ws.on('pong', () => (isAlive = true));
+      const heartbeat = setInterval(() => {
+        if (!isAlive) {
+          this.server.log.event(`${peer}: no answer to a ping in ${this.pingMs / 1000} s; dropped (--ws-ping)`);
+          return ws.terminate();
+        }
+        isAlive = false;
+        ws.ping();
+      }, this.pingMs).unref();
+      ws.once('close', () => clearInterval(heartbeat));
+    }
     const stream = createWebSocketStream(ws);
     // ws's stream neither destroys itself nor says 'close' once both its sides are done (autoDestroy
     // off), and once the WebSocket has closed its writable side never finishes: without this, such a

@@ -115,6 +115,15 @@ describe('websocket listener', () => {
     expect(srv.stderr()).toMatch(/refused write to hub 0: read-only \(watch\) client/);
   });
 
+  it('refuses a --token-file that others may read, as ssh refuses such a key', async () => {
+    const dir = tmpIoDir(scope);
+    const tokenFile = join(dir, 'tokens');
+    writeFileSync(tokenFile, `watch ${WATCH}\n`, { mode: 0o644 });
+    const r = await runIo('iosrv', ['-d', '--listen', '127.0.0.1:0', '--token-file', tokenFile, 'open'], envIn(dir));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toBe(`io: --token-file ${tokenFile}: readable by others (mode 0644): chmod 600 ${tokenFile}\n`);
+  });
+
   it('refuses a browser from another origin', async () => {
     const { base, token } = await startWs(scope);
     await expect(openWs(`${base}/ws?token=${token}`, { origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
@@ -132,6 +141,9 @@ describe('websocket listener', () => {
     await expect(attach(base, { token })).rejects.toThrow(/: DEPTH_ZERO_SELF_SIGNED_CERT \(a certificate no CA vouches for: trust it with --ca FILE, or --insecure\)$/);
     await expect(attach(base.replace('wss:', 'ws:'), { token })).rejects.toThrow(/: ECONNRESET \(hung up in the handshake: wss:\/\/ to a ws:\/\/ server, or the other way round\?\)$/);
     await expect(attach(base, { token, ca: join(dir, 'none.pem') })).rejects.toThrow(/^io: --ca \S+none\.pem: cannot read \(ENOENT\)$/);
+    await expect(attach(base, { token, ca: key })).rejects.toThrow(/^io: --ca \S+key\.pem: not a PEM certificate$/);
+    // a certificate for 127.0.0.1, reached as localhost: said so, with what to do
+    await expect(attach(base.replace('127.0.0.1', 'localhost'), { token, ca: cert })).rejects.toThrow(/: ERR_TLS_CERT_ALTNAME_INVALID \(the certificate does not name this host: use a name it does, or --insecure\)$/);
     const client = await attach(base, { token, ca: cert });
     scope.defer(() => client.close());
     let text = '';
@@ -280,9 +292,53 @@ describe('websocket listener', () => {
     const page = await fetch(`${http}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('page.js');
-    for (const asset of ['page.js', 'xterm.mjs', 'xterm.css', 'addon-fit.mjs']) expect((await fetch(`${http}/${asset}`)).status).toBe(200);
+    for (const asset of ['page.js', 'lines.js', 'xterm.mjs', 'xterm.css', 'addon-fit.mjs', 'addon-unicode11.mjs']) expect((await fetch(`${http}/${asset}`)).status).toBe(200);
     expect((await fetch(`${http}/../../etc/passwd`)).status).toBe(404);
     expect((await fetch(`${http}/nope.js`)).status).toBe(404);
+    // HEAD as GET, without the body; other methods: 405, saying what is
+    const head = await fetch(`${http}/`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([200, 'text/html; charset=utf-8', '']);
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const r = await fetch(`${http}/ws`, { method });
+      expect([r.status, r.headers.get('allow'), await r.text()]).toEqual([405, 'GET, HEAD', `io: ${method}: not allowed here (GET)\n`]);
+    }
+    expect((await fetch(`${http}/nope.js`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('the raw paths asked plainly answer as /ws does: 426 with a valid token, 401 without', async () => {
+    const { base, token } = await startWs(scope);
+    const http = base.replace(/^ws/, 'http');
+    for (const path of ['read/1', 'write/0', 'ws']) {
+      const ok = await fetch(`${http}/${path}?token=${token}`);
+      expect([path, ok.status, await ok.text()]).toEqual([path, 426, 'io: this path takes a WebSocket\n']);
+    }
+    expect((await fetch(`${http}/read/1`)).status).toBe(401);
+    expect((await fetch(`${http}/read/x?token=${token}`)).status).toBe(404);
+  });
+
+  it('chooses no subprotocol: a client that asks for one is refused by its own handshake', async () => {
+    const { base, token } = await startWs(scope);
+    const ws = new WebSocket(`${base}/ws?token=${token}`, ['foo']);
+    scope.defer(() => ws.terminate());
+    const failed = await new Promise<string>((resolve) => {
+      ws.once('open', () => resolve(`open with ${ws.protocol}`));
+      ws.once('error', (err) => resolve(err.message));
+    });
+    expect(failed).toBe('Server sent no subprotocol');
+  });
+
+  it('a WebSocket peer that stops answering pings is dropped after --ws-ping; one that answers stays', { timeout: 15_000 }, async () => {
+    const { srv, base, token } = await startWs(scope, ['--ws-ping', '1']);
+    const deaf = new WebSocket(`${base}/ws?token=${token}`, { autoPong: false });
+    const live = new WebSocket(`${base}/ws?token=${token}`);
+    scope.defer(() => deaf.terminate());
+    scope.defer(() => live.terminate());
+    await Promise.all([once(deaf, 'open'), once(live, 'open')]);
+    const t0 = Date.now();
+    await once(deaf, 'close');
+    expect(Date.now() - t0).toBeLessThan(4000);
+    await waitFor(() => /ws [\d.:]+ control: no answer to a ping in 1 s; dropped \(--ws-ping\)/.test(srv.stderr()), { what: 'the drop in the log' });
+    expect(live.readyState).toBe(WebSocket.OPEN);
   });
 
   it('answers a request it cannot parse with 400, and goes on serving', async () => {
