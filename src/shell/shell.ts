@@ -465,6 +465,8 @@ export class Shell {
         return this.say(`io: ${c.name}: server pid ${c.hello.pid}, trihub ${this.trihub} (hubs ${this.hubs.in} ${this.hubs.out} ${this.hubs.err}), ${pacing}, ${this.isRawMode ? 'raw (Ctrl-\\ detaches, Ctrl-] prompts)' : 'lines'}`);
       }
       case 'list': {
+        // a client that may not ask lists what the server's hello named
+        if (c.hello.role !== 'control') return this.say(`${listLines({ pacing: c.hello.pacing, sessions: c.hello.sessions, hosts: c.hello.hosts ?? [] }, this.trihub)}\n(as when this client attached)`);
         const s = await this.statusOf();
         return s ? this.say(listLines(s, this.trihub)) : undefined;
       }

@@ -164,10 +164,12 @@ describe('websocket listener', () => {
     await waitFor(() => isGone(shellPid), { what: `the host's shell ${shellPid} to end` });
   });
 
-  it('io ws://… with a watch token: list is refused in one line, and typing is said once to go nowhere', async () => {
+  it('io ws://… with a watch token: list answers from the hello, hub status is refused in one line, and typing is said once to go nowhere', async () => {
     const { srv, base } = await startWs(scope);
     const term = new Term(scope, 'io', [base, '--token', WATCH], envIn(srv.dir));
     term.write('list\r');
+    await term.waitText(/^trihub 0: cat \(pid \d+, pipes\) \*\n\(as when this client attached\)$/m);
+    term.write('hub status\r');
     await term.waitText(/^io: ctl: not allowed for a watch client$/m);
     term.write('hello\rmore\r');
     await term.waitText(/^more$/m);
