@@ -172,7 +172,7 @@ describe('attach', () => {
   });
 
   it('a scroll region left as the whole screen by number (as vim leaves it) is the whole screen after a reattach in a taller window, and after detaching', async () => {
-    const { env, t } = world({ cols: 100, rows: 30 });
+    const { t } = world({ cols: 100, rows: 30 });
     const REGION = '#{scroll_region_upper}-#{scroll_region_lower}';
     t.type('t0', 'io -a sr');
     await t.waitRaw('t0');
