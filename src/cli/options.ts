@@ -18,13 +18,22 @@ import { DEFAULT_MAX_CLIENTS, DEFAULT_STALL_TIMEOUT_MS, MAX_BUFFER_BYTES, MIN_BU
 export const NATS_URLS_ENV = 'IO_NATS_URLS';
 
 /**
+ * What says a process runs inside another multiplexer's window. A session
+ * outlives the terminal it was started from, and is attached to from others:
+ * tmux inside it would think itself nested in a tmux it is not in.
+ */
+const MULTIPLEXER_ENV = ['TMUX', 'TMUX_PANE', 'STY', 'WINDOW'];
+
+/**
  * The --nats URLs to use, and the environment for the sessions: io passes
  * URLs with a user and password in $IO_NATS_URLS and the same URLs without
  * them on the command line; they are taken when they name the same servers,
- * and never passed on to a session.
+ * and never passed on to a session. Nor is the multiplexer the server was
+ * started from (MULTIPLEXER_ENV).
  */
 export function natsWithSecrets(nats: string[] | undefined, env: NodeJS.ProcessEnv): { nats: string[] | undefined; env: NodeJS.ProcessEnv } {
-  const { [NATS_URLS_ENV]: secret, ...rest } = env;
+  const { [NATS_URLS_ENV]: secret, ...kept } = env;
+  const rest = Object.fromEntries(Object.entries(kept).filter(([k]) => !MULTIPLEXER_ENV.includes(k)));
   const full = secret?.split(',');
   return { nats: nats && full && natsAuth(full).servers.join(',') === nats.join(',') ? full : nats, env: rest };
 }

@@ -150,6 +150,13 @@ describe('starting', () => {
     expect((await runIo('io', ['ls'], env)).stdout).toMatch(new RegExp(`^${name!.replace('.', '\\.')}\t\\d+\t3\t0\t`, 'm'));
   });
 
+  it('a session started from inside tmux or screen does not inherit their window (TMUX, STY): it outlives it', async () => {
+    const { env } = world();
+    const inTmux = { ...env, TMUX: '/tmp/tmux-0/default,1,0', TMUX_PANE: '%0', STY: '1.pts-0.host', WINDOW: '0', KEPT: 'yes' };
+    await start(inTmux, 'nest', 'echo "[$TMUX][$TMUX_PANE][$STY][$WINDOW][$KEPT]"');
+    expect((await runIo('io', ['read', 'nest', '1'], env)).stdout).toBe('[][][][][yes]\n');
+  });
+
   it('a session that ended before anyone attached: io NAME shows what it wrote and how it ended, exit 0; then the server ends', { timeout: 20_000 }, async () => {
     const { dir, env } = world();
     await start(env, 'sh1', 'echo done; echo oops >&2; exit 3');
