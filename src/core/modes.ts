@@ -163,10 +163,12 @@ export class ModeTracker {
 
   /** CSI digits and ';' then 'r': a scroll region; any other CSI is passed over at its parameters. */
   private parseRegion(buf: Buffer, i: number, at: number): number {
+    // on every colour and move a program writes: one pass over the digits, nothing made
     let j = i + 2;
-    while (j < buf.length && j - i < MAX_SEQUENCE_BYTES && ((buf[j]! >= 0x30 && buf[j]! <= 0x39) || buf[j] === 0x3b)) j++;
-    if (j === buf.length) return j - i < MAX_SEQUENCE_BYTES ? -1 : j;
-    if (buf[j] !== 0x72) return j;
+    let c = buf[j];
+    while (c !== undefined && ((c >= 0x30 && c <= 0x39) || c === 0x3b)) c = buf[++j];
+    if (c === undefined) return j - i < MAX_SEQUENCE_BYTES ? -1 : j;
+    if (c !== 0x72) return j;
     const [top = '', bottom = '', ...more] = buf.toString('latin1', i + 2, j).split(';');
     if (more.length > 0) return j + 1;
     // CSI r (or CSI ;r) resets the region to the whole screen at any size: nothing to mend after a replay
