@@ -219,7 +219,7 @@ function serverArgs(f: IoFlags): string[] {
   if (f.pty) args.push('--pty');
   if (f.pipes) args.push('--pipes');
   if (f.share) args.push('--share');
-  if (f.listen) args.push('--listen', `${f.listen.host.includes(':') ? `[${f.listen.host}]` : f.listen.host}:${f.listen.port}`, '--ws-ping', String(f.wsPing));
+  if (f.listen) args.push('--listen', `${f.listen.host.includes(':') ? `[${f.listen.host}]` : f.listen.host}:${f.listen.port}`);
   if (f.tokenFile) args.push('--token-file', f.tokenFile);
   if (f.tlsCert) args.push('--tls-cert', f.tlsCert);
   if (f.tlsKey) args.push('--tls-key', f.tlsKey);

@@ -12,7 +12,7 @@ import { MAX_FRAME_BYTES } from '../core/frame.js';
 import { PACE_MAX_MS } from '../core/ctl.js';
 import { formatSize, parseSize } from '../core/size.js';
 import { natsAuth, parseListen } from '../core/address.js';
-import { DEFAULT_MAX_CLIENTS, DEFAULT_STALL_TIMEOUT_MS, MAX_BUFFER_BYTES, MIN_BUFFER_BYTES, MIN_FRAME_BYTES, WS_PING_MS } from '../core/limits.js';
+import { DEFAULT_MAX_CLIENTS, DEFAULT_STALL_TIMEOUT_MS, MAX_BUFFER_BYTES, MIN_BUFFER_BYTES, MIN_FRAME_BYTES } from '../core/limits.js';
 
 /** The --nats URLs with their credentials, as io hands them to the server it starts (see natsWithSecrets). */
 export const NATS_URLS_ENV = 'IO_NATS_URLS';
@@ -58,7 +58,6 @@ export interface ServerFlags {
   tlsKey?: string;
   maxClients: number;
   stallTimeout: number;
-  wsPing: number;
   nats?: string[];
   natsHubs?: number[];
   natsWrite?: boolean;
@@ -101,7 +100,6 @@ export function addServerFlags(cmd: Command): Command {
     .option('--max-clients <n>', 'connections served at once; more are refused', intArg(1, 1_000_000), DEFAULT_MAX_CLIENTS)
     .option('--stall-timeout <s>', 'drop a reader that holds every writer this many seconds: paranoid, or a host shell that reads nothing (0: never)', intArg(0, 86_400), DEFAULT_STALL_TIMEOUT_MS / 1000)
     .option('--listen <host:port>', 'also serve over WebSocket, and the web page at /NAME/', listenArg)
-    .option('--ws-ping <s>', 'ping WebSocket clients this often; drop one that has not answered by the next ping (0: never)', intArg(0, 86_400), WS_PING_MS / 1000)
     .option('--token-file <file>', 'more WebSocket tokens, one "ROLE TOKEN" a line (watch, write, control)')
     .option('--tls-cert <file>', 'serve wss:// with this certificate (PEM)')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')

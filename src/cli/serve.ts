@@ -60,7 +60,7 @@ export async function serve(name: string, flags: ServerFlags, mode: ServeMode): 
       maxHubs: flags.hubs,
       maxFrameBytes: flags.maxFrame,
       share: flags.share ?? false,
-      listen: flags.listen ? { ...flags.listen, ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}), ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}), pingMs: flags.wsPing * 1000 } : null,
+      listen: flags.listen ? { ...flags.listen, ...(flags.tlsCert ? { tlsCert: flags.tlsCert } : {}), ...(flags.tlsKey ? { tlsKey: flags.tlsKey } : {}) } : null,
       tokenFile: flags.tokenFile ?? null,
       maxClients: flags.maxClients,
       stallTimeoutMs: flags.stallTimeout * 1000,

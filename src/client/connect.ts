@@ -17,7 +17,7 @@ import { checkIoDir, isName, resolveIoDir, socketPath } from '../sys/iodir.js';
 import { readFlagFile } from '../sys/files.js';
 import { connectUnix } from '../sys/socket.js';
 import { HANDSHAKE_TIMEOUT_MS, handshake } from '../sys/handshake.js';
-import { WS_PING_MS } from '../core/limits.js';
+import { TCP_KEEPALIVE_MS } from '../core/limits.js';
 import { Client } from './client.js';
 
 export interface AttachOptions {
@@ -107,16 +107,10 @@ async function connectWs(url: string, token: string | null, opts: AttachOptions)
     });
     ws.once('open', () => {
       ws.removeAllListeners('error');
-      // a server that has pinged and then falls silent past two of its pings is gone (a dropped network);
-      // one that never pings (an older io) is not watched
-      let lastPing = 0;
-      ws.on('ping', () => (lastPing = Date.now()));
-      const watch = setInterval(() => {
-        if (lastPing > 0 && Date.now() - lastPing > 2.5 * WS_PING_MS) ws.terminate();
-      }, WS_PING_MS).unref();
-      ws.once('close', () => clearInterval(watch));
       resolve(createWebSocketStream(ws));
     });
+    // a server gone without a word (a dropped network) is found by the kernel's probes, as it finds us
+    ws.once('upgrade', (res) => res.socket.setKeepAlive(true, TCP_KEEPALIVE_MS));
     ws.once('unexpected-response', (_req, res) => {
       const why = res.statusCode === 401 ? `no valid token (401)${token ? '' : '; give --token or set IO_TOKEN'}` : res.statusCode === 403 ? 'forbidden (403)' : `HTTP ${res.statusCode}`;
       ws.terminate();

@@ -13,5 +13,11 @@ export const MIN_BUFFER_BYTES = 1024;
 export const MAX_BUFFER_BYTES = 1024 ** 3;
 /** The smallest --max-frame: a frame must hold a client's spawn and resize requests with room to spare. */
 export const MIN_FRAME_BYTES = 1024;
-/** A WebSocket peer is pinged this often by the server, and dropped when the last ping is unanswered by the next. */
-export const WS_PING_MS = 30_000;
+/**
+ * A WebSocket connection silent this long is probed by the kernel (TCP
+ * keepalive), at both ends; a peer gone without a word (a dropped network)
+ * does not answer, and the connection fails when the kernel gives up. A ping
+ * of our own would not do: a live peer that is not reading (a paused reader,
+ * backpressure) cannot answer one, and would be dropped.
+ */
+export const TCP_KEEPALIVE_MS = 30_000;

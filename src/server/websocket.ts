@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import { isLoopback } from '../core/address.js';
 import { IoError } from '../core/errors.js';
-import { WS_PING_MS } from '../core/limits.js';
+import { TCP_KEEPALIVE_MS } from '../core/limits.js';
 import { roleAllows, type TokenRole } from '../core/tokens.js';
 import { readFlagFile } from '../sys/files.js';
 import type { Server } from './server.js';
@@ -39,8 +39,6 @@ export interface ListenOptions {
   port: number;
   tlsCert?: string;
   tlsKey?: string;
-  /** --ws-ping: how often a WebSocket peer is pinged; one that has not answered by the next ping is dropped (0: never). */
-  pingMs?: number;
 }
 
 /** The page and what it loads: name in the URL → file and type. */
@@ -66,12 +64,10 @@ export class WsListener {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD_BYTES, handleProtocols: () => false });
   private readonly refusals = new Map<string, number>();
   private readonly files = assets();
-  private readonly pingMs: number;
   readonly isTls: boolean;
 
   constructor(server: Server, opts: ListenOptions) {
     this.server = server;
-    this.pingMs = opts.pingMs ?? WS_PING_MS;
     this.isTls = opts.tlsCert !== undefined;
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
     if (opts.tlsCert !== undefined) {
@@ -219,21 +215,8 @@ export class WsListener {
 
   private onSocket(ws: WebSocket, req: http.IncomingMessage, role: TokenRole, raw: { kind: 'read' | 'write'; hub: number } | null): void {
     const peer = `ws ${this.peerOf(req)} ${role}`;
-    // A network that drops without a word leaves a connection no write ever fails on: a ping, answered by
-    // the next, or the peer is gone (as ws's own heartbeat example does).
-    if (this.pingMs > 0) {
-      let isAlive = true;
-      ws.on('pong', () => (isAlive = true));
-      const heartbeat = setInterval(() => {
-        if (!isAlive) {
-          this.server.log.event(`${peer}: no answer to a ping in ${this.pingMs / 1000} s; dropped (--ws-ping)`);
-          return ws.terminate();
-        }
-        isAlive = false;
-        ws.ping();
-      }, this.pingMs).unref();
-      ws.once('close', () => clearInterval(heartbeat));
-    }
+    // a network that drops without a word leaves a connection no write ever fails on: the kernel probes it
+    req.socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
     const stream = createWebSocketStream(ws);
     // ws's stream neither destroys itself nor says 'close' once both its sides are done (autoDestroy
     // off), and once the WebSocket has closed its writable side never finishes: without this, such a
