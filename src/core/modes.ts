@@ -145,6 +145,12 @@ export class ModeTracker {
       this.set(KEYPAD, next === 0x3d, at);
       return i + 2;
     }
+    if (next === 0x63) {
+      // RIS (ESC c, what `reset` sends): every mode as at power-on, the whole screen scrolls
+      for (const mode of this.modes.keys()) this.set(mode, mode === KEYPAD ? false : (TRACKED.get(mode) ?? false), at);
+      this.region = null;
+      return i + 2;
+    }
     if (next !== 0x5b) return i + 1;
     const third = buf[i + 2];
     if (third === undefined) return -1; // ESC [ at the end of a chunk: it may be ours
@@ -173,7 +179,8 @@ export class ModeTracker {
     if (more.length > 0) return j + 1;
     // CSI r (or CSI ;r) resets the region to the whole screen at any size: nothing to mend after a replay
     if (top === '' && bottom === '') this.region = null;
-    else this.region = { at, isWhole: Number(top || 1) <= 1 && (bottom === '' || Number(bottom) >= this.rows) };
+    // a bottom of 0, or none, is the last row
+    else this.region = { at, isWhole: Number(top || 1) <= 1 && (Number(bottom) === 0 || Number(bottom) >= this.rows) };
     return j + 1;
   }
 

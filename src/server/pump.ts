@@ -49,6 +49,8 @@ interface Replay {
   endAt: number;
   filter: QueryFilter;
   after: (() => Buffer) | undefined;
+  /** Continuation bytes the last character of what was taken still needs (UTF-8): after() waits for them. */
+  owed: number;
 }
 
 export class Pump {
@@ -62,6 +64,8 @@ export class Pump {
   private isClosed = false;
   private isRunning = false;
   private replay: Replay | null;
+  /** afterBacklog's bytes, when the backlog ended in a character whose end is still to come: they go after it. */
+  private afterPending: { bytes: Buffer; owed: number } | null = null;
   /** When the sink last filled up and has not drained since (ms since epoch), else null. */
   stalledSince: number | null = null;
 
@@ -72,7 +76,7 @@ export class Pump {
     this.highWaterBytes = opts.highWaterBytes ?? HIGH_WATER_BYTES;
     this.chunkBytes = opts.chunkBytes ?? PUMP_CHUNK_BYTES;
     const backlogEnd = opts.backlogEnd ?? 0;
-    this.replay = backlogEnd > (hub.positionOf(output) ?? Infinity) ? { endAt: backlogEnd, filter: new QueryFilter(), after: opts.afterBacklog } : null;
+    this.replay = backlogEnd > (hub.positionOf(output) ?? Infinity) ? { endAt: backlogEnd, filter: new QueryFilter(), after: opts.afterBacklog, owed: 0 } : null;
     this.offData = hub.onData(() => this.onHubData());
     queueMicrotask(() => this.run());
   }
@@ -110,7 +114,10 @@ export class Pump {
       if (this.sink.queuedBytes() < this.highWaterBytes) this.stalledSince = null;
       while (!this.isClosed && this.sink.queuedBytes() < this.highWaterBytes) {
         const t = this.hub.take(this.output, this.chunkBytes);
+        // a gap took the rest of the character the backlog ended in: nothing more to wait for
+        if (this.afterPending && t.lostBytes > 0) this.afterPending.owed = 0;
         if (this.replay) this.send(this.replayed(this.replay, t));
+        else if (this.afterPending && t.data) this.send({ ...t, data: this.withAfter(t.data) });
         else this.send(t);
         if (!t.data && !t.eof && t.lostBytes === 0) break;
       }
@@ -124,6 +131,17 @@ export class Pump {
     if (t.lostBytes > 0) this.sink.gap(t.lostBytes);
     if (t.data && t.data.length > 0) this.sink.data(t.data);
     if (t.eof) this.sink.eof();
+  }
+
+  /** Bytes after a backlog that ended inside a character: its last bytes, then what goes after the backlog (once). */
+  private withAfter(data: Buffer): Buffer {
+    const p = this.afterPending!;
+    if (data.length < p.owed) {
+      p.owed -= data.length;
+      return data;
+    }
+    this.afterPending = null;
+    return Buffer.concat([data.subarray(0, p.owed), p.bytes, data.subarray(p.owed)]);
   }
 
   /**
@@ -142,9 +160,38 @@ export class Pump {
     const data = t.data ?? Buffer.alloc(0);
     const from = to - data.length;
     const split = Math.max(0, Math.min(data.length, r.endAt - from));
+    if (t.lostBytes > 0) r.owed = 0;
+    r.owed = utf8Owed(r.owed, data.subarray(0, split));
     if (to < r.endAt && !t.eof) return { data: r.filter.push(data), lostBytes: t.lostBytes, eof: false };
     this.replay = null;
-    const parts = [r.filter.push(data.subarray(0, split)), r.filter.end(), r.after?.() ?? Buffer.alloc(0), data.subarray(split)];
-    return { data: Buffer.concat(parts), lostBytes: t.lostBytes, eof: t.eof };
+    const pushed = r.filter.push(data.subarray(0, split));
+    const held = r.filter.end();
+    const after = r.after?.() ?? Buffer.alloc(0);
+    const rest = data.subarray(split);
+    // The backlog ends where a read of the pty stopped, which may be inside a sequence or a character:
+    // what goes after it must not land between their halves. A sequence the filter held goes on after
+    // it, with its end; a character's last bytes go before it.
+    const done = (parts: Buffer[]): Take => ({ data: Buffer.concat(parts), lostBytes: t.lostBytes, eof: t.eof });
+    if (after.length === 0) return done([pushed, held, rest]);
+    if (held.length > 0) return done([pushed, after, held, rest]);
+    // a character cut by the backlog's end: after() waits for its last bytes, here or in a later take
+    this.afterPending = { bytes: after, owed: r.owed };
+    return done([pushed, this.withAfter(rest)]);
   }
+}
+
+/**
+ * The continuation bytes still owed by the last UTF-8 character after
+ * `bytes`, given those owed before them. Only the last four bytes can hold
+ * an unfinished character's lead.
+ */
+function utf8Owed(owedBefore: number, bytes: Buffer): number {
+  const from = Math.max(0, bytes.length - 4);
+  let owed = from > 0 ? 0 : owedBefore;
+  for (let i = from; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if ((c & 0xc0) === 0x80) owed = Math.max(0, owed - 1);
+    else owed = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+  }
+  return owed;
 }

@@ -56,7 +56,13 @@ describe('ModeTracker: the scroll region', () => {
     m.feed(b('text\x1b[1;30rmore'));
     expect(after(m)).toBe(WHOLE_SCREEN_REGION);
     expect(m.hasRegion).toBe(true);
-    // CSI 30 r: top 1 by default, still the whole screen
+    // CSI ;30 r: top 1 by default, still the whole screen; and 1;0, a bottom of 0 being the last row
+    for (const params of ['1;0', '0;0', '1']) {
+      const z = new ModeTracker();
+      z.rows = 30;
+      z.feed(b(`\x1b[${params}r`));
+      expect([params, after(z)]).toEqual([params, WHOLE_SCREEN_REGION]);
+    }
     const n = new ModeTracker();
     n.rows = 30;
     n.feed(b('\x1b[;30r'));
@@ -100,5 +106,16 @@ describe('ModeTracker: the scroll region', () => {
     expect(m.isAltScreen).toBe(true);
     m.feed(b('\x1b[1;2;3r')); // not a region: three numbers
     expect(after(m)).toBe(WHOLE_SCREEN_REGION);
+  });
+
+  it('RIS (ESC c, as reset sends) puts every mode back as at power-on and forgets the region', () => {
+    const m = new ModeTracker();
+    m.rows = 30;
+    m.feed(b('\x1b[?1049h\x1b[?1h\x1b=\x1b[5;20r'));
+    expect([m.isAltScreen, m.hasRegion]).toEqual([true, true]);
+    m.feed(b('\x1bc'));
+    expect([m.isAltScreen, m.isOn(1), m.hasRegion]).toEqual([false, false, false]);
+    // a client joining after the reset needs nothing set before it
+    expect(m.preamble(1000).toString('latin1')).toBe('');
   });
 });

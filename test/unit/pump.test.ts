@@ -85,3 +85,47 @@ describe('Pump with a backlog', () => {
     expect(r.text()).toBe('bye\x1b[[eof]');
   });
 });
+
+describe('Pump: what goes right after the backlog (afterBacklog)', () => {
+  const AFTER = '<after>';
+  const after = (): Buffer => b(AFTER);
+
+  it('goes between the backlog and what comes after it', async () => {
+    const hub = new Hub(1);
+    hub.write(b('old'));
+    const r = replay(hub, { backlogEnd: hub.bytesIn, afterBacklog: after });
+    await tick();
+    hub.write(b('new'));
+    await tick();
+    expect(r.text()).toBe(`old${AFTER}new`);
+  });
+
+  it('not inside a sequence the backlog ends in: it goes before the sequence, which stays whole', async () => {
+    const hub = new Hub(1);
+    hub.write(b('x\x1b[3'));
+    const r = replay(hub, { backlogEnd: hub.bytesIn, afterBacklog: after });
+    await tick();
+    hub.write(b('1mred'));
+    await tick();
+    expect(r.text()).toBe(`x${AFTER}\x1b[31mred`);
+  });
+
+  it('not inside a character the backlog ends in: after its last bytes, in the same take or a later one', async () => {
+    const hub = new Hub(1);
+    hub.write(Buffer.from([0x63, 0x61, 0x66, 0xc3])); // caf + the first byte of é
+    const r = replay(hub, { backlogEnd: hub.bytesIn, afterBacklog: after });
+    await tick();
+    hub.write(Buffer.from([0xa9, 0x21]));
+    await tick();
+    expect(Buffer.from(r.text(), 'latin1').toString('utf8')).toBe(`café${AFTER}!`);
+
+    // € is e2 82 ac: takes of 2 bytes end the backlog at 82, its lead sent a take before
+    const euro = new Hub(1);
+    euro.write(Buffer.from([0x61, 0x62, 0x63, 0xe2, 0x82]));
+    const e = replay(euro, { backlogEnd: euro.bytesIn, afterBacklog: after }, 2);
+    await tick();
+    euro.write(Buffer.from([0xac, 0x21]));
+    await tick();
+    expect(Buffer.from(e.text(), 'latin1').toString('utf8')).toBe(`abc€${AFTER}!`);
+  });
+});
