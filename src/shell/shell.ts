@@ -53,6 +53,8 @@ const TYPED_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
 const PROMPT_HOLD_MAX_BYTES = 1024 * 1024;
 /** How long a redraw nudge keeps the window one column wider (as the server's on attach). */
 const REDRAW_NUDGE_MS = 50;
+/** The most bytes one key sends (an escape sequence for an arrow or F12, a UTF-8 character): more is a paste. */
+const ONE_KEY_MAX_BYTES = 8;
 /** Erase from the cursor to the end of the line (EL). */
 const CLEAR_TO_EOL = '\x1b[K';
 
@@ -81,6 +83,8 @@ export class Shell {
   private readonly gaps = new GapNotices((lost) => this.sayLost(lost));
   /** The prompt or a reply was drawn over the program's screen: the next key asks it to redraw first. */
   private isScreenDirty = false;
+  /** Lines said to the user so far (say): whether a prompt's command printed a reply to be read. */
+  private said = 0;
   /** The trihub this client was on before the one it is on (attach, remote, local): where it goes back when that ends. */
   private cameFrom: number | null = null;
   private pendingLine = '';
@@ -345,7 +349,8 @@ export class Shell {
     const isDismissal = this.isScreenDirty && this.term.isFullScreen;
     if (this.isScreenDirty) this.redraw();
     const { pass, key, rest } = scanKeys(chunk);
-    if (pass.length > 0 && !isDismissal) this.send(pass);
+    // one key is swallowed (a byte, a character, an arrow's sequence), never a paste
+    if (pass.length > 0 && !(isDismissal && pass.length <= ONE_KEY_MAX_BYTES)) this.send(pass);
     if (key === 'detach') return this.finish(`io: detached from ${this.client.name}`, 0);
     if (key === 'prompt') {
       this.overlay.open();
@@ -363,14 +368,19 @@ export class Shell {
     if (end.kind !== 'line') this.redraw();
     if (end.kind === 'key') this.send(Buffer.from([end.key]));
     if (end.kind === 'line') {
+      const saidBefore = this.said;
+      const trihubBefore = this.trihub;
       const word = parseWord(end.line);
       if (word instanceof CtlError) this.say(word.message);
       else if (word) {
         this.remember(end.line);
         this.queue = this.queue.then(() => this.run(word));
       } else if (end.line.trim() !== '') this.say(promptRefusal(end.line));
+      // nothing said (an empty line, intr, clear): redrawn at once; moved to another trihub: its own backlog draws
       this.queue = this.queue.then(() => {
-        this.isScreenDirty = true;
+        if (this.isEnded) return;
+        if (this.said > saidBefore) this.isScreenDirty = true;
+        else if (this.trihub === trihubBefore) this.redraw();
       });
     }
     if (step.rest && step.rest.length > 0) this.onInput(step.rest);
@@ -416,6 +426,7 @@ export class Shell {
 
   /** One line to the user, on stderr, fit for a raw terminal too: there each line clears what the program drew on it. */
   private say(text: string): void {
+    this.said++;
     this.io.errors.write(this.isRawMode ? `${text.replace(/\n/g, `${CLEAR_TO_EOL}\r\n`)}${CLEAR_TO_EOL}\r\n` : `${text}\n`);
   }
 

@@ -101,6 +101,11 @@ describe('attach', () => {
     t.bytes('t0', 0x1d);
     t.keys('t0', 'Escape');
     await waitFor(() => !/io: |cancelled/.test(t.screen('t0')) && /^row 002\s*$/m.test(t.screen('t0')), { what: () => `vim redrawn without the prompt:\n${t.screen('t0')}` });
+    // an empty line says nothing: redrawn at once, and the next key is vim's
+    t.bytes('t0', 0x1d);
+    t.keys('t0', 'Enter');
+    t.keys('t0', 'x');
+    await waitFor(() => t.screen('t0').split('\n')[0]!.trimEnd() === 'w 001', { what: () => `vim's x at once after an empty prompt:\n${t.screen('t0')}` });
     t.type('t0', ':q!');
     await t.waitScreen('t0', SESSION_PROMPT.trim());
   });
