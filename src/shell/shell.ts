@@ -241,8 +241,9 @@ export class Shell {
 
   private sendSize(): void {
     const size = this.term.size();
-    // hubs wired by hand from a hub that is no trihub's (ioshell NAME 4 5 6) have no window to size
-    if (size && this.trihub % 3 === 0) this.client.resize(this.trihub, size.cols, size.rows);
+    // hubs wired by hand that are not one trihub's three (ioshell NAME 4 5 6, or 3 10 11) have no window to size
+    const h = this.hubs;
+    if (size && h.in % 3 === 0 && h.out === h.in + 1 && h.err === h.in + 2) this.client.resize(h.in, size.cols, size.rows);
   }
 
   private onData(hub: number, pieces: Buffer[]): void {
