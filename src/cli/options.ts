@@ -163,15 +163,22 @@ export function usageOutput(cmd: Command, sub?: string): Command {
  * `too many arguments for 'ls'. Expected 0 arguments but got 1.`,
  * `option '--buffer <size>' argument '0' is invalid. MSG`,
  * `command-argument value 'x' is invalid for argument 'hub'. MSG`,
- * `missing required argument 'name'`; a subcommand's name first.
+ * `option '--buffer <size>' argument missing`, `unknown option '--bufer'`
+ * with its `(Did you mean --buffer?)` line, `missing required argument
+ * 'name'`; a subcommand's name first.
  */
 export function usageWords(text: string, sub?: string): string {
   const at = sub ? `${sub}: ` : '';
   const count = /^too many arguments(?: for '([^']+)')?\. Expected (\d+) arguments? but got (\d+)\.\n?$/.exec(text);
   if (count) return `${count[1] ? `${count[1]}: ` : at}too many arguments (takes ${count[2] === '0' ? 'none' : `at most ${count[2]}`}, got ${count[3]})\n`;
-  const option = /^option '(-[^ ']+)(?:, (--[^ ']+))?[^']*' argument '[^']*' is invalid\. (.*)\n?$/s.exec(text);
+  const option = /^option '(-[^ ',]+)(?:, (--[^ ']+))?[^']*' argument '.*?' is invalid\. (.*)\n?$/s.exec(text);
   if (option) return `${at}${option[2] ?? option[1]}: ${option[3]!.trim()}\n`;
-  const argument = /^command-argument value '[^']*' is invalid for argument '([^']+)'\. (.*)\n?$/s.exec(text);
+  const missing = /^option '(-[^ ',]+)(?:, (--[^ ']+))?[^']*' argument missing\n?$/.exec(text);
+  if (missing) return `${at}${missing[2] ?? missing[1]}: needs a value\n`;
+  // commander's suggestion comes on a line of its own: one line, ours
+  const unknown = /^(unknown (?:option|command) '[^']*')\n\(Did you mean ([^?]+)\?\)\n?$/.exec(text);
+  if (unknown) return `${at}${unknown[1]} (did you mean ${unknown[2]}?)\n`;
+  const argument = /^command-argument value '.*?' is invalid for argument '([^']+)'\. (.*)\n?$/s.exec(text);
   if (argument) return `${at}${argument[1]}: ${argument[2]!.trim()}\n`;
   return `${at}${text}`;
 }
