@@ -109,7 +109,7 @@ export class Server {
       maxFrameBytes: this.opts.maxFrameBytes,
       pacing: this.hubs.pacing,
       role,
-      sessions: [...this.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, cols: s.cols, rows: s.rows })),
+      sessions: [...this.sessions.values()].map((s) => ({ trihub: s.trihub, pid: s.pid, pty: s.hasPty, cmd: s.cmd, cols: s.hasPty ? s.cols : null, rows: s.hasPty ? s.rows : null })),
       ended: this.endedSessions,
       hosts: [...this.hosts].map(([trihub, h]) => ({ trihub, pid: h.pid })),
     };

@@ -22,7 +22,8 @@ export interface Hello {
   maxFrameBytes?: number;
   pacing: string;
   role: string;
-  sessions: { trihub: number; pid: number; pty: boolean; cmd: string; cols: number; rows: number }[];
+  /** cols and rows: the pty's size; null on pipes. */
+  sessions: { trihub: number; pid: number; pty: boolean; cmd: string; cols: number | null; rows: number | null }[];
   /** Sessions that have exited, whose hubs may still hold what they wrote; absent from older servers. */
   ended?: EndedSession[];
   /** Shells of clients' machines wired to trihubs (local N, here); absent from older servers. */
