@@ -17,6 +17,8 @@ export class PromptOverlay {
   private prompt: PromptLine | null = null;
   private held: Held[] = [];
   private heldBytes = 0;
+  /** Showing what was held: show() hands it back to hold(), which must let it through, not hold it again. */
+  private isReleasing = false;
   private readonly write: (text: string) => void;
   private readonly show: (item: Held) => void;
   private readonly maxHeldBytes: number;
@@ -39,7 +41,7 @@ export class PromptOverlay {
 
   /** Session output: held while the prompt is open (true), else for the caller to show (false). */
   hold(item: Held): boolean {
-    if (!this.prompt) return false;
+    if (!this.prompt || this.isReleasing) return false;
     this.held.push(item);
     if ('pieces' in item) for (const p of item.pieces) this.heldBytes += p.length;
     if (this.heldBytes > this.maxHeldBytes) {
@@ -67,6 +69,11 @@ export class PromptOverlay {
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;
-    for (const item of held) this.show(item);
+    this.isReleasing = true;
+    try {
+      for (const item of held) this.show(item);
+    } finally {
+      this.isReleasing = false;
+    }
   }
 }

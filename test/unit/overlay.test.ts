@@ -1,0 +1,47 @@
+// overlay.test.ts — PromptOverlay: output held while the io: prompt is open,
+// shown when it closes, and shown past its bound with the prompt drawn again.
+// `show` hands an item back to hold(), as the shell's onData does.
+
+import { describe, expect, it } from 'vitest';
+import { PROMPT_OPEN } from '../../src/core/prompt.js';
+import { PromptOverlay, type Held } from '../../src/shell/overlay.js';
+
+function overlay(maxHeldBytes: number): { o: PromptOverlay; screen: () => string } {
+  let screen = '';
+  const o: PromptOverlay = new PromptOverlay(
+    (text) => (screen += text),
+    // as Shell.onData: held again while the prompt is open, else shown
+    (item: Held) => {
+      if (o.hold(item)) return;
+      screen += 'pieces' in item ? Buffer.concat(item.pieces).toString() : `[lost ${item.lost}]`;
+    },
+    maxHeldBytes,
+  );
+  return { o, screen: () => screen };
+}
+
+describe('PromptOverlay', () => {
+  it('holds output while open and shows it, in order, when the prompt closes', () => {
+    const { o, screen } = overlay(100);
+    o.open();
+    expect(o.hold({ hub: 1, pieces: [Buffer.from('one ')] })).toBe(true);
+    expect(o.hold({ hub: 1, lost: 7 })).toBe(true);
+    expect(o.hold({ hub: 1, pieces: [Buffer.from('two')] })).toBe(true);
+    expect(screen()).toBe(PROMPT_OPEN);
+    o.close();
+    expect(screen()).toBe(`${PROMPT_OPEN}one [lost 7]two`);
+    expect(o.hold({ hub: 1, pieces: [Buffer.from('x')] })).toBe(false);
+  });
+
+  it('past its bound shows what it held once, without holding it again, and draws the prompt below, still open', () => {
+    const { o, screen } = overlay(10);
+    o.open();
+    o.feed(Buffer.from('st'));
+    for (let i = 0; i < 3; i++) o.hold({ hub: 1, pieces: [Buffer.from('0123')] });
+    expect(screen()).toBe(`${PROMPT_OPEN}st012301230123${PROMPT_OPEN}st`);
+    expect(o.isOpen).toBe(true);
+    // and a mebibyte more, chunk by chunk, shows in full (no recursion on the way)
+    for (let i = 0; i < 1000; i++) o.hold({ hub: 1, pieces: [Buffer.alloc(1024, 'x')] });
+    expect(screen().split('x').length - 1).toBeGreaterThan(1000 * 1024 - 20);
+  });
+});
