@@ -180,6 +180,8 @@ export class Conn implements Client {
       eof: () => this.send(Frame.eof, hub),
     }, {
       fromNew,
+      // a client that said its window's size for the trihub shows its screen (ioshell, the page)
+      showsWindow: hub % 3 === 1 && this.sizes.has(hub - 1),
       // a host's shell reads its stdin here: like a session's, it holds writers
       holds: this.server.hosts.get(hub)?.conn === this,
       onFree: () => {

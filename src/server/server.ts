@@ -116,7 +116,7 @@ export class Server {
   }
 
   /** A new output of hub N, pumped into sink; registered as endpoint HNoutM. */
-  openOutput(n: number, owner: string, sink: PumpSink, o: { fromNew?: boolean; kind?: 'out' | 'err'; holds?: boolean; isMirror?: boolean; onFree: () => void; onKill: (why?: string) => void }): { pump: Pump; endpoint: Endpoint } | CtlError {
+  openOutput(n: number, owner: string, sink: PumpSink, o: { fromNew?: boolean; kind?: 'out' | 'err'; holds?: boolean; isMirror?: boolean; showsWindow?: boolean; onFree: () => void; onKill: (why?: string) => void }): { pump: Pump; endpoint: Endpoint } | CtlError {
     const bad = this.hubs.check(n);
     if (bad) return bad;
     const hub = this.hubs.open(n);
@@ -132,7 +132,8 @@ export class Server {
       if (preamble.length > 0) sink.data(preamble);
       // a full-screen program, or any whose first drawing has left the ring (top draws only what changes):
       // asked to draw its screen again for the newcomer
-      if (session.modes.isAltScreen || (!fromNew && hub.start > 0)) session.nudge();
+      // (for a reader that shows a window, which said its size: io read, socat or a mirror must not make vim redraw)
+      if (o.showsWindow && (session.modes.isAltScreen || (!fromNew && hub.start > 0))) session.nudge();
     }
     // A terminal's output (a pty session's, a host's) replays its backlog without the queries
     // in it: the program that asked is gone, and this client's terminal would answer (pump.ts).

@@ -88,6 +88,31 @@ describe('pty sessions', () => {
     expect((await srv.exited).code).toBe(0);
   });
 
+  it('a full-screen program is nudged to redraw for a reader that shows a window, never for a watcher (io read, a raw stream)', { timeout: 20_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'io-winch-'));
+    scope.defer(() => rmSync(dir, { recursive: true, force: true }));
+    const log = join(dir, 'winch.log');
+    // on the alternate screen, as vim; each SIGWINCH noted with the size it saw
+    const prog = `printf '\\033[?1049h'; trap 'stty size >> ${log}' WINCH; echo ready; while :; do sleep 0.05; done`;
+    const srv = await startIosrv(scope, ['--pty', '-c', prog], { env: SHELL_ENV });
+    const first = await RawReader.open(scope, srv.sock, 1, { keep: true });
+    await waitFor(() => first.text.includes('ready'), { what: 'the program on the alternate screen' });
+    const winches = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+    // watchers: a raw stream and a framed reader that says no window size
+    await RawReader.open(scope, srv.sock, 1);
+    const watcher = await framed(scope, srv);
+    watcher.subscribe(1);
+    await waitFor(async () => (await outputsOf(srv, 1)) >= 3, { what: 'three readers' });
+    await sleep(400);
+    expect(winches()).toBe('');
+    // a terminal: its window size, then its screen: nudged one column wider and back
+    const term = await framed(scope, srv);
+    term.resize(0, 80, 24);
+    term.subscribe(1);
+    await waitFor(() => winches().trim().split('\n').length >= 2, { what: () => `the nudge (${JSON.stringify(winches())})` });
+    expect(winches().trim().split('\n').slice(0, 2)).toEqual(['24 81', '24 80']);
+  });
+
   it('paranoid: output still held in the pty when the command exits reaches a slow reader', { timeout: 20_000 }, async () => {
     // The hub is full, so the pty is paused: the command's last lines wait in
     // the pty (kernel buffer, node-pty's stream) as it exits. They are the end
