@@ -55,6 +55,8 @@ const PROMPT_HOLD_MAX_BYTES = 1024 * 1024;
 const REDRAW_NUDGE_MS = 50;
 /** The most bytes one key sends (an escape sequence for an arrow or F12, a UTF-8 character): more is a paste. */
 const ONE_KEY_MAX_BYTES = 8;
+const SHOW_CURSOR = '\x1b[?25h';
+const HIDE_CURSOR = '\x1b[?25l';
 /** Erase from the cursor to the end of the line (EL). */
 const CLEAR_TO_EOL = '\x1b[K';
 
@@ -355,6 +357,8 @@ export class Shell {
     if (key === 'detach') return this.finish(`io: detached from ${this.client.name}`, 0);
     if (key === 'prompt') {
       this.overlay.open();
+      // over top, which hides the cursor, the prompt shows one while it is open
+      if (this.term.isCursorHidden) this.io.output.write(SHOW_CURSOR);
       if (rest.length > 0) this.onPromptKeys(rest);
     }
   }
@@ -364,6 +368,7 @@ export class Shell {
     const step = this.overlay.feed(chunk);
     const end = step.end;
     if (!end) return;
+    if (this.term.isCursorHidden) this.io.output.write(HIDE_CURSOR);
     // The prompt was drawn over the program's screen (a full-screen one scrolls with it): it is asked to
     // redraw, at once when nothing was said, else at the next key, so a reply can be read first.
     if (end.kind !== 'line') this.redraw();

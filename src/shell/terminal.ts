@@ -23,6 +23,7 @@ const RESET_MODES = [
   '\x1b[?2004l', // bracketed paste
   '\x1b[?1l\x1b>', // application cursor keys, keypad
   '\x1b[?25h', // cursor shown
+  '\x1b[4l', // insert mode (IRM) off: replace
   '\x1b[0m', // attributes
 ].join('');
 
@@ -68,6 +69,11 @@ export class Terminal {
   }
 
   /** A full-screen program has the screen (the alternate screen is on). */
+  /** The program hid the cursor (top, vim at times): the io: prompt shows it while it is open. */
+  get isCursorHidden(): boolean {
+    return !this.modes.isOn(25);
+  }
+
   get isFullScreen(): boolean {
     return this.modes.isAltScreen;
   }

@@ -484,6 +484,24 @@ describe('attach', () => {
     await expectCooked(t, 't0');
   });
 
+  it('the io: prompt shows the cursor a program hid, and hides it again; a detach leaves insert mode off', async () => {
+    const { t } = world();
+    t.type('t0', 'io -a cu');
+    await t.waitRaw('t0');
+    t.type('t0', "printf '\\033[?25l\\033[4h'; echo hidden-$((1+1)); cat");
+    await t.waitScreen('t0', lineOf('hidden-2'));
+    expect(t.display('t0', '#{cursor_flag} #{insert_flag}')).toBe('0 1');
+    t.bytes('t0', 0x1d);
+    await t.waitScreen('t0', /^io:/m);
+    expect(t.display('t0', '#{cursor_flag}')).toBe('1');
+    t.keys('t0', 'Escape');
+    await t.waitScreen('t0', /\(cancelled\)/);
+    await waitFor(() => t.display('t0', '#{cursor_flag}') === '0', { what: 'the cursor hidden again' });
+    t.detach('t0');
+    await t.waitCommand('t0', 'bash');
+    expect(t.display('t0', '#{cursor_flag} #{insert_flag}')).toBe('1 0');
+  });
+
   it('each trihub has its own modes: moving from a full-screen program to a shell leaves them, coming back sets them again', async () => {
     const { env, t } = world();
     const MODES = 'alt #{alternate_on}, cursor keys #{keypad_cursor_flag}, mouse #{mouse_standard_flag}';
