@@ -64,6 +64,8 @@ async function statusOf(name: string, path: string): Promise<SessionInfo> {
       client.close();
     }
   } catch (err) {
-    return { name, state: 'silent', why: (err as Error).message.replace(/^io: [^:]*: /, '') };
+    const said = (err as Error).message;
+    const why = said.startsWith(`io: ${path}: `) ? said.slice(`io: ${path}: `.length) : said.replace(/^io: /, '');
+    return { name, state: 'silent', why: /^no answer from the server/.test(why) ? `not answering (${why})` : why };
   }
 }
