@@ -65,7 +65,9 @@ async function statusOf(name: string, path: string): Promise<SessionInfo> {
     }
   } catch (err) {
     const said = (err as Error).message;
-    const why = said.startsWith(`io: ${path}: `) ? said.slice(`io: ${path}: `.length) : said.replace(/^io: /, '');
+    // said as `io: PATH: why` by this client, or `io: NAME: why` by the server
+    const by = [`io: ${path}: `, `io: ${name}: `].find((p) => said.startsWith(p));
+    const why = by ? said.slice(by.length) : said.replace(/^io: /, '');
     return { name, state: 'silent', why: /^no answer from the server/.test(why) ? `not answering (${why})` : why };
   }
 }
