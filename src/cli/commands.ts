@@ -381,7 +381,7 @@ async function ctl(name: string, words: string[], json: boolean): Promise<void> 
   const bad = commands.map((c) => parseCtl(c, client.hello.maxHubs)).find((r) => r instanceof CtlError);
   if (bad) {
     client.close();
-    process.stderr.write(`${bad.message}${commands.length > 1 ? ` (none of the ${commands.length} commands was run)` : ''}\n`);
+    process.stderr.write(`${bad.message}${commands.length > 1 ? `; none of the ${commands.length} commands was run` : ''}\n`);
     return exitAfterStdout(1);
   }
   let status = 0;

@@ -83,14 +83,14 @@ function wsError(url: string, err: NodeJS.ErrnoException): IoError {
   return new IoError('IO_ERR_NO_SERVER', `io: ${url}: ${code}`);
 }
 
-/** --ca FILE: a PEM certificate, or one line saying it is not one (else TLS would say only that it is self-signed). */
+/** --ca FILE: a certificate, or one line saying it is not one (else TLS would say only that it is self-signed). */
 function readCa(file: string): Buffer {
   const pem = readFlagFile('--ca', file);
   const { X509Certificate } = require('node:crypto') as typeof import('node:crypto');
   try {
     new X509Certificate(pem);
   } catch {
-    throw new IoError('IO_ERR_USAGE', `io: --ca ${file}: not a PEM certificate`);
+    throw new IoError('IO_ERR_USAGE', `io: --ca ${file}: not a certificate (PEM or DER)`);
   }
   return pem;
 }

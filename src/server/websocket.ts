@@ -33,7 +33,6 @@ const WS_MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
 /** The paths after /NAME/ that take a WebSocket. */
 const SOCKET_PATH = /^(?:ws|(?:read|write)\/\d{1,5})$/;
 
-
 export interface ListenOptions {
   host: string;
   port: number;

@@ -19,6 +19,6 @@ export function readFlagFile(flag: string, file: string, code: IoErrorCode = 'IO
 export function readSecretFile(flag: string, file: string, code: IoErrorCode = 'IO_ERR_USAGE'): Buffer {
   const bytes = readFlagFile(flag, file, code);
   const mode = statSync(file).mode & 0o777;
-  if (mode & 0o044) throw new IoError(code, `io: ${flag} ${file}: readable by others (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 ${file}`);
+  if (mode & 0o044) throw new IoError(code, `io: ${flag} ${file}: readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 ${file}`);
   return bytes;
 }

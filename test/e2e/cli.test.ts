@@ -501,9 +501,9 @@ describe('io ctl', () => {
     expect(await runIo('io', ['ctl', 'c', 'fear', 'extra'], env)).toEqual({
       status: 1,
       stdout: '',
-      stderr: "io: unknown command 'extra' (try: fear calm quit debug shutup trunc notrunc status eof signal hN[tcsoeifkxvyz]M) (none of the 2 commands was run)\n",
+      stderr: "io: unknown command 'extra' (try: fear calm quit debug shutup trunc notrunc status eof signal hN[tcsoeifkxvyz]M); none of the 2 commands was run\n",
     });
-    expect((await runIo('io', ['ctl', 'c', 'eof', '0', '1'], env)).stderr).toMatch(/^io: unknown command '1' .*\(none of the 2 commands was run\)\n$/);
+    expect((await runIo('io', ['ctl', 'c', 'eof', '0', '1'], env)).stderr).toMatch(/^io: unknown command '1' .*; none of the 2 commands was run\n$/);
     expect((await runIo('io', ['ctl', 'c', 'status'], env)).stdout).toMatch(/^io c: pid \d+, fast,/);
     expect((await runIo('io', ['ctl', 'c', 'h1v'], env)).stdout).toMatch(/^hub 1: fast,/);
     // a refusal by the server (a hub not started) is said, and the commands beside it are answered

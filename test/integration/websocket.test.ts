@@ -121,7 +121,7 @@ describe('websocket listener', () => {
     writeFileSync(tokenFile, `watch ${WATCH}\n`, { mode: 0o644 });
     const r = await runIo('iosrv', ['-d', '--listen', '127.0.0.1:0', '--token-file', tokenFile, 'open'], envIn(dir));
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toBe(`io: --token-file ${tokenFile}: readable by others (mode 0644): chmod 600 ${tokenFile}\n`);
+    expect(r.stderr).toBe(`io: --token-file ${tokenFile}: readable by group or others (mode 0644): chmod 600 ${tokenFile}\n`);
   });
 
   it('refuses a browser from another origin', async () => {
@@ -141,7 +141,7 @@ describe('websocket listener', () => {
     await expect(attach(base, { token })).rejects.toThrow(/: DEPTH_ZERO_SELF_SIGNED_CERT \(a certificate no CA vouches for: trust it with --ca FILE, or --insecure\)$/);
     await expect(attach(base.replace('wss:', 'ws:'), { token })).rejects.toThrow(/: ECONNRESET \(hung up in the handshake: wss:\/\/ to a ws:\/\/ server, or the other way round\?\)$/);
     await expect(attach(base, { token, ca: join(dir, 'none.pem') })).rejects.toThrow(/^io: --ca \S+none\.pem: cannot read \(ENOENT\)$/);
-    await expect(attach(base, { token, ca: key })).rejects.toThrow(/^io: --ca \S+key\.pem: not a PEM certificate$/);
+    await expect(attach(base, { token, ca: key })).rejects.toThrow(/^io: --ca \S+key\.pem: not a certificate \(PEM or DER\)$/);
     // a certificate for 127.0.0.1, reached as localhost: said so, with what to do
     await expect(attach(base.replace('127.0.0.1', 'localhost'), { token, ca: cert })).rejects.toThrow(/: ERR_TLS_CERT_ALTNAME_INVALID \(the certificate does not name this host: use a name it does, or --insecure\)$/);
     const client = await attach(base, { token, ca: cert });

@@ -56,7 +56,7 @@ describe('ModeTracker: the scroll region', () => {
     m.feed(b('text\x1b[1;30rmore'));
     expect(after(m)).toBe(WHOLE_SCREEN_REGION);
     expect(m.hasRegion).toBe(true);
-    // CSI ;30 r: top 1 by default, still the whole screen; and 1;0, a bottom of 0 being the last row
+    // 1;0 and 0;0 (a bottom of 0 is the last row) and 1 are the whole screen; so is ;30, its top 1 by default
     for (const params of ['1;0', '0;0', '1']) {
       const z = new ModeTracker();
       z.rows = 30;
