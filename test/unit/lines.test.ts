@@ -41,10 +41,25 @@ describe('LineEditor', () => {
     expect(e.feed('\r').send).toBe('ab\n');
   });
 
+  it('Backspace takes a character as seen: e and its combining accent together, a wide emoji by its two columns', () => {
+    const e = new LineEditor();
+    e.feed('xe\u0301');
+    expect(e.feed('\x7f')).toEqual({ echo: '\b \b', send: '' });
+    expect(e.feed('\r').send).toBe('x\n');
+    e.feed('🚀');
+    expect(e.feed('\x7f').echo).toBe('\b\b  \b\b');
+    expect(e.feed('\r').send).toBe('\n');
+  });
+
+  it('a tab is kept in the line, echoed as a space', () => {
+    const e = new LineEditor();
+    expect(e.feed('a\tb')).toEqual({ echo: 'a b', send: '' });
+    expect(e.feed('\r').send).toBe('a\tb\n');
+  });
+
   it('columnsOf: wide for CJK and emoji, one for the rest', () => {
-    expect(columnsOf('a'.codePointAt(0)!)).toBe(1);
-    expect(columnsOf('é'.codePointAt(0)!)).toBe(1);
-    expect(columnsOf('漢'.codePointAt(0)!)).toBe(2);
-    expect(columnsOf('🎉'.codePointAt(0)!)).toBe(2);
+    for (const [ch, w] of [['a', 1], ['é', 1], ['☀', 1], ['漢', 2], ['한', 2], ['🎉', 2], ['🚀', 2], ['☕', 2], ['⚡', 2], ['🫠', 2], ['｡', 1]] as const) {
+      expect([ch, columnsOf(ch.codePointAt(0)!)]).toEqual([ch, w]);
+    }
   });
 });
