@@ -53,6 +53,9 @@ const TYPED_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
 const PROMPT_HOLD_MAX_BYTES = 1024 * 1024;
 /** How long a redraw nudge keeps the window one column wider (as the server's on attach). */
 const REDRAW_NUDGE_MS = 50;
+/** A trihub come back to has drawn its backlog once its output is quiet this long (or after SETTLED_MAX_MS). */
+const SETTLED_QUIET_MS = 150;
+const SETTLED_MAX_MS = 2000;
 /** The most bytes one key sends (an escape sequence for an arrow or F12, a UTF-8 character): more is a paste. */
 const ONE_KEY_MAX_BYTES = 8;
 const SHOW_CURSOR = '\x1b[?25h';
@@ -87,6 +90,8 @@ export class Shell {
   private isScreenDirty = false;
   /** Lines said to the user so far (say): whether a prompt's command printed a reply to be read. */
   private said = 0;
+  /** When the session's output last came (Date.now()). */
+  private lastOutputAt = 0;
   /** The trihub this client was on before the one it is on (attach, remote, local): where it goes back when that ends. */
   private cameFrom: number | null = null;
   private pendingLine = '';
@@ -172,8 +177,21 @@ export class Shell {
     const back = this.cameFrom;
     const info = back === null ? null : await this.info(back).catch(() => null);
     if (back === null || !info || info.ended || this.isEnded) return this.finish(word, 0);
-    this.say(`${word}; back on trihub ${back}`);
     await this.enter(back, info);
+    // said once that trihub's backlog is drawn: a clear in it would wipe it
+    await this.settled(SETTLED_QUIET_MS, SETTLED_MAX_MS);
+    if (!this.isEnded) this.say(`${word}; back on trihub ${back}`);
+  }
+
+  /** Once the output has been quiet for quietMs since now (a backlog drawn), or after maxMs. */
+  private async settled(quietMs: number, maxMs: number): Promise<void> {
+    const until = Date.now() + maxMs;
+    this.lastOutputAt = Date.now();
+    for (;;) {
+      const idle = Date.now() - this.lastOutputAt;
+      if (idle >= quietMs || Date.now() >= until || this.isEnded) return;
+      await new Promise((r) => setTimeout(r, quietMs - idle));
+    }
   }
 
   /** The line for a session that ended while attached: how it ended, when this client may ask. */
@@ -249,6 +267,7 @@ export class Shell {
   }
 
   private onData(hub: number, pieces: Buffer[]): void {
+    this.lastOutputAt = Date.now();
     if (this.overlay.hold({ hub, pieces })) return;
     const out = hub === this.hubs.out ? this.io.output : hub === this.hubs.err ? this.io.errors : null;
     if (out === this.io.output) this.term.saw(pieces);

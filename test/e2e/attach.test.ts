@@ -470,6 +470,9 @@ describe('attach', () => {
     const { env, t } = world();
     t.type('t0', 'io -a en');
     await t.waitRaw('t0');
+    // a clear in trihub 0's backlog: coming back replays it, and must not wipe the notice that says so
+    t.type('t0', 'clear; echo cleared-$((1+1))');
+    await t.waitScreen('t0', lineOf('cleared-2'));
     t.prompt('t0', 'remote 3');
     await waitFor(async () => /^trihub 3: session/m.test(await ctl(env, 'en', 'status')), { what: 'the shell on trihub 3' });
     t.type('t0', 'kill -9 $$');
