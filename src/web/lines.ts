@@ -81,6 +81,26 @@ export class LineEditor {
     return { echo, send };
   }
 
+  /** Something is typed and not yet sent. */
+  get isTyping(): boolean {
+    return this.line !== '';
+  }
+
+  /** What takes the line being typed off the screen (it stays in the editor): output is to go there. */
+  hide(): string {
+    let echo = '';
+    for (const g of graphemes.segment(this.line)) {
+      const w = columnsOf(g.segment.codePointAt(0)!);
+      echo += '\b'.repeat(w) + ' '.repeat(w) + '\b'.repeat(w);
+    }
+    return echo;
+  }
+
+  /** What puts the line being typed back on the screen, where the cursor is. */
+  show(): string {
+    return this.line.replace(/\t/g, ' ');
+  }
+
   /** The last n characters (graphemes) off the line, and off the screen. */
   private erase(n: number): string {
     const chars = [...graphemes.segment(this.line)].map((g) => g.segment);

@@ -90,6 +90,8 @@ async function main(): Promise<void> {
   let ws: WebSocket | null = null;
   let isWatch = false;
   let isToldReadOnly = false;
+  /** Subscribed to a trihub where something runs: keys have somewhere to go. */
+  let isAttached = false;
   /** The session on this trihub has no pty: lines are edited here (null: every key goes as it is). */
   let lines: LineEditor | null = null;
   /** The server said it quits: no retrying, the last word stays. */
@@ -112,11 +114,13 @@ async function main(): Promise<void> {
 
   term.onData((text) => {
     if (isWatch) {
-      // as ioshell: said once, where the keys would have shown
-      if (!isToldReadOnly) term.write('\r\n\x1b[33m[io: read-only (a watch token): keys are not sent]\x1b[0m\r\n');
+      // as ioshell: said once, in the header, so the screen watched stays as it is
+      if (!isToldReadOnly) $('ro').textContent = 'read-only (a watch token): keys are not sent';
       isToldReadOnly = true;
       return;
     }
+    // keys that would go nowhere (no connection, nothing on this trihub, the server gone) are not taken
+    if (ws?.readyState !== WebSocket.OPEN || !isAttached) return;
     const keys = lines ? lines.feed(text) : { echo: '', send: text };
     if (keys.echo) term.write(keys.echo);
     if (keys.send) send(frame(F.data, trihub, new TextEncoder().encode(keys.send)));
@@ -151,10 +155,13 @@ async function main(): Promise<void> {
           const here = [...hello.sessions, ...(hello.ended ?? [])].find((s) => s.trihub === trihub);
           lines = here && !here.pty ? new LineEditor() : null;
           term.options.convertEol = lines !== null;
+          // reverse wraparound: Backspace at a line's start goes back up a wrapped line it typed
+          if (lines) term.write('\x1b[?45h');
           retryMs = 500;
           // as ioshell: a trihub with nothing on it is said so, not shown blank (nor started by subscribing)
           const runs = [...hello.sessions, ...(hello.hosts ?? []), ...(hello.ended ?? [])].map((x) => x.trihub);
-          if (!runs.includes(trihub)) {
+          isAttached = runs.includes(trihub);
+          if (!isAttached) {
             setState(`trihub ${trihub}: nothing runs there${runs.length > 0 ? ` (try ${[...new Set(runs)].sort((a, b) => a - b).join(', ')})` : ''}`, true);
             return;
           }
@@ -164,15 +171,19 @@ async function main(): Promise<void> {
           send(frame(F.subscribe, trihub + 2, undefined, FLAG_ACKS));
         } else if (type === F.data && (hub === trihub + 1 || hub === trihub + 2)) {
           const n = payload.length;
+          // a line being typed (no pty): out of the way of the output, then typed again below it, as readline does
+          if (lines?.isTyping) term.write(lines.hide());
           term.write(payload.slice(), () => {
             const p = new Uint8Array(4);
             new DataView(p.buffer).setUint32(0, n);
             send(frame(F.ack, hub, p));
           });
+          if (lines?.isTyping) term.write(lines.show());
         } else if (type === F.gap) {
           const lost = Number(new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0));
           term.write(`\r\n\x1b[33m[io: lost ${lost} bytes]\x1b[0m\r\n`);
         } else if (type === F.eof && hub === trihub + 1) {
+          isAttached = false;
           setState(`trihub ${trihub}: ended`, true);
         } else if (type === F.error) {
           const text = new TextDecoder().decode(payload);
@@ -205,6 +216,10 @@ async function main(): Promise<void> {
       }, retry);
     };
   };
+  // a new #token=… pasted into this tab (the server restarted with a new one): the page starts again with it
+  window.addEventListener('hashchange', () => {
+    if (new URLSearchParams(location.hash.slice(1)).get('token') !== (fragment.get('token') ?? null)) location.reload();
+  });
   connect();
   term.focus();
 }

@@ -62,4 +62,14 @@ describe('LineEditor', () => {
       expect([ch, columnsOf(ch.codePointAt(0)!)]).toEqual([ch, w]);
     }
   });
+
+  it('hide and show: the line being typed off the screen and back, kept in the editor', () => {
+    const e = new LineEditor();
+    expect(e.isTyping).toBe(false);
+    e.feed('a🎉\tb');
+    expect(e.isTyping).toBe(true);
+    expect(e.hide()).toBe('\b \b' + '\b\b  \b\b' + '\b \b' + '\b \b');
+    expect(e.show()).toBe('a🎉 b');
+    expect(e.feed('\r').send).toBe('a🎉\tb\n');
+  });
 });
