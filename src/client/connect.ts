@@ -112,7 +112,7 @@ async function connectWs(url: string, token: string | null, opts: AttachOptions)
     // a server gone without a word (a dropped network) is found by the kernel's probes, as it finds us
     ws.once('upgrade', (res) => res.socket.setKeepAlive(true, TCP_KEEPALIVE_MS));
     ws.once('unexpected-response', (_req, res) => {
-      const why = res.statusCode === 401 ? `no valid token (401)${token ? '' : '; give --token or set IO_TOKEN'}` : res.statusCode === 403 ? 'forbidden (403)' : `HTTP ${res.statusCode}`;
+      const why = res.statusCode === 401 ? `no valid token (401)${token ? '' : '; give --token or set IO_TOKEN'}` : res.statusCode === 403 ? 'forbidden (403)' : res.statusCode === 404 ? 'no such session there (404)' : `HTTP ${res.statusCode}`;
       ws.terminate();
       reject(new IoError(res.statusCode === 401 || res.statusCode === 403 ? 'IO_ERR_AUTH' : 'IO_ERR_NO_SERVER', `io: ${url}: ${why}`));
     });

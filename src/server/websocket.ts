@@ -11,7 +11,7 @@
 //
 // Not here: what a connection does once accepted (conn.ts, raw.ts).
 
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -148,7 +148,7 @@ export class WsListener {
       return;
     }
     if (isSocketPath) return this.answerProbe(req, res, url);
-    res.writeHead(200, { 'content-type': asset!.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, { 'content-type': asset!.type, 'content-length': statSync(asset!.file).size, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
     if (req.method === 'HEAD') res.end();
     else createReadStream(asset!.file).pipe(res);
   }

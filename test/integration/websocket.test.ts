@@ -300,6 +300,7 @@ describe('websocket listener', () => {
     // HEAD as GET, without the body; other methods: 405, saying what is
     const head = await fetch(`${http}/`, { method: 'HEAD' });
     expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([200, 'text/html; charset=utf-8', '']);
+    expect(Number(head.headers.get('content-length'))).toBe((await (await fetch(`${http}/`)).arrayBuffer()).byteLength);
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const r = await fetch(`${http}/ws`, { method });
       expect([r.status, r.headers.get('allow'), await r.text()]).toEqual([405, 'GET, HEAD', `io: ${method}: not allowed here (GET)\n`]);
