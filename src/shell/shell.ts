@@ -20,7 +20,8 @@ import { GapNotices } from '../client/gaps.js';
 import { writeDirect } from '../sys/direct.js';
 import { PromptOverlay } from './overlay.js';
 import { Terminal, type TtyIn, type TtyOut } from './terminal.js';
-import { fromHello, fromStatus, howEnded, listLines, type Status, type TrihubInfo } from './trihubs.js';
+import { fromHello, fromStatus, howEnded, type Status, type TrihubInfo } from './trihubs.js';
+import { runWord } from './words.js';
 
 export interface ShellIo {
   input: TtyIn;
@@ -457,55 +458,20 @@ export class Shell {
 
   private async run(w: Word): Promise<void> {
     try {
-      await this.runWord(w);
+      await runWord(w, {
+        client: this.client,
+        trihub: this.trihub,
+        hubs: this.hubs,
+        isRawMode: this.isRawMode,
+        history: this.history,
+        startHost: this.opts.startHost,
+        say: (text) => this.say(text),
+        detach: () => this.finish(`io: detached from ${this.client.name}`, 0),
+        enter: async (trihub) => this.enter(trihub, await this.info(trihub)),
+        statusOf: () => this.statusOf(),
+      });
     } catch (err) {
       this.say((err as Error).message);
-    }
-  }
-
-  private async runWord(w: Word): Promise<void> {
-    const c = this.client;
-    if ('n' in w && w.n + 2 >= c.hello.maxHubs) return this.say(`io: ${w.word} ${w.n}: trihub ${w.n} out of range (this server has hubs 0-${c.hello.maxHubs - 1})`);
-    switch (w.word) {
-      case 'detach':
-        return this.finish(`io: detached from ${this.client.name}`, 0);
-      case 'attach':
-        return this.enter(w.n, await this.info(w.n));
-      case 'remote': {
-        const reply = await c.spawn(w.n);
-        if (reply !== 'ok') return this.say(reply.replace(/^io: (?!remote )/, `io: remote ${w.n}: `));
-        return this.enter(w.n, await this.info(w.n));
-      }
-      case 'local': {
-        if (!this.opts.startHost) return this.say('io: local: not available here');
-        await this.opts.startHost(w.n);
-        return this.enter(w.n, await this.info(w.n));
-      }
-      case 'clear':
-        for (const h of [0, 1, 2]) {
-          const reply = await c.ctl(`h${h}c`);
-          if (reply !== 'ok' && !reply.includes('not started')) return this.say(reply);
-        }
-        return;
-      case 'hist':
-        return this.say(this.history.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join('\n') || 'io: no history yet');
-      case 'hub':
-        return this.say(await c.ctl(w.cmd));
-      case 'intr': {
-        const reply = await c.ctl(`signal ${this.trihub} INT`);
-        return reply === 'ok' ? undefined : this.say(reply);
-      }
-      case 'status': {
-        // the pacing now (fear, calm) when this client may ask; else as the hello said it
-        const pacing = c.hello.role === 'control' ? ((await this.statusOf())?.pacing ?? c.hello.pacing) : c.hello.pacing;
-        return this.say(`io: ${c.name}: server pid ${c.hello.pid}, trihub ${this.trihub} (hubs ${this.hubs.in} ${this.hubs.out} ${this.hubs.err}), ${pacing}, ${this.isRawMode ? 'raw (Ctrl-\\ detaches, Ctrl-] prompts)' : 'lines'}`);
-      }
-      case 'list': {
-        // a client that may not ask lists what the server's hello named
-        if (c.hello.role !== 'control') return this.say(`${listLines({ pacing: c.hello.pacing, sessions: c.hello.sessions, hosts: c.hello.hosts ?? [] }, this.trihub)}\n(as when this client attached)`);
-        const s = await this.statusOf();
-        return s ? this.say(listLines(s, this.trihub)) : undefined;
-      }
     }
   }
 }
