@@ -82,9 +82,10 @@ async function ioIdle(b, withGc) {
   return { idle, perClient: (ten - base) / CLIENTS, perClient100: (hundred - base) / MORE_CLIENTS };
 }
 
+let plainRuns = 0;
 /** The yardstick: bench/plain.js's server, 1 then 10 then 200 connections, each a reader; RSS growth per connection. */
 async function plainConns(withGc) {
-  const sock = join(dir, `plain${withGc ? 'gc' : ''}.sock`);
+  const sock = join(dir, `plain${++plainRuns}.sock`); // a server ended by SIGTERM leaves its socket file
   const child = spawn(process.execPath, [...(withGc ? gcFlags(CLIENT_GC_MS) : []), PLAIN_JS, 'server', sock], { env: envIn(dir), stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     child.stdout.once('data', resolve);
