@@ -30,8 +30,8 @@ const REFUSAL_DELAY_MS = 200;
 const REFUSAL_DELAY_MAX_MS = 5000;
 /** The largest WebSocket message accepted (a frame plus its header). */
 const WS_MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
-/** The paths after /NAME/ that take a WebSocket. */
-const SOCKET_PATH = /^(?:ws|(?:read|write)\/\d{1,5})$/;
+/** The paths after /NAME/ that take a WebSocket: ws, or a raw stream (read or write, and its hub). */
+const SOCKET_PATH = /^(?:ws|(read|write)\/(\d{1,5}))$/;
 
 export interface ListenOptions {
   host: string;
@@ -192,8 +192,9 @@ export class WsListener {
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://x');
-    const m = /^\/([^/]+)\/(?:(ws)|(read|write)\/(\d{1,5}))$/.exec(url.pathname);
-    if (!m || !this.isOurName(m[1]!)) return this.refuse(req, socket, 404, 'no such path');
+    const m = /^\/([^/]+)\/(.*)$/.exec(url.pathname);
+    const path = m && this.isOurName(m[1]!) ? SOCKET_PATH.exec(m[2]!) : null;
+    if (!path) return this.refuse(req, socket, 404, 'no such path');
     const origin = req.headers.origin;
     if (origin !== undefined) {
       let host: string | null = null;
@@ -206,10 +207,10 @@ export class WsListener {
     }
     const role = this.server.doors.tokens?.roleOf(this.tokenOf(req, url)) ?? null;
     if (!role) return this.refuse(req, socket, 401, 'no valid token');
-    const raw = m[3] as 'read' | 'write' | undefined;
+    const raw = path[1] as 'read' | 'write' | undefined;
     if (raw === 'write' && !roleAllows(role, 'write')) return this.refuse(req, socket, 403, `${role} token on a write path`);
     this.refusals.delete(req.socket.remoteAddress ?? '?');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, req, role, raw === undefined ? null : { kind: raw, hub: Number(m[4]) }));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, req, role, raw === undefined ? null : { kind: raw, hub: Number(path[2]) }));
   }
 
   private onSocket(ws: WebSocket, req: http.IncomingMessage, role: TokenRole, raw: { kind: 'read' | 'write'; hub: number } | null): void {
