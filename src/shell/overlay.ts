@@ -3,7 +3,9 @@
 // While the prompt is open the session's output, and its gap notices, are
 // held back, so that a full-screen program does not draw over the prompt;
 // they are shown, in order, when it closes. Past a bound they are shown all
-// the same and the prompt is drawn again below them, still open.
+// the same and the prompt is drawn again below them, still open. A reply the
+// prompt printed over a full-screen program is held the same way (paused),
+// until the next key says it has been read.
 //
 // Not here: the line editor (core/prompt.ts), what a line means and asking a
 // program to redraw (shell.ts).
@@ -19,6 +21,8 @@ export class PromptOverlay {
   private heldBytes = 0;
   /** Showing what was held: show() hands it back to hold(), which must let it through, not hold it again. */
   private isReleasing = false;
+  /** Holding with no prompt open: a reply on the screen, to be read (pause, resume). */
+  private isPaused = false;
   private readonly write: (text: string) => void;
   private readonly show: (item: Held) => void;
   private readonly maxHeldBytes: number;
@@ -41,14 +45,27 @@ export class PromptOverlay {
 
   /** Session output: held while the prompt is open (true), else for the caller to show (false). */
   hold(item: Held): boolean {
-    if (!this.prompt || this.isReleasing) return false;
+    if ((!this.prompt && !this.isPaused) || this.isReleasing) return false;
     this.held.push(item);
     if ('pieces' in item) for (const p of item.pieces) this.heldBytes += p.length;
     if (this.heldBytes > this.maxHeldBytes) {
       this.release();
-      this.write(`${PROMPT_OPEN}${this.prompt.typed}`);
+      if (this.prompt) this.write(`${PROMPT_OPEN}${this.prompt.typed}`);
+      else this.isPaused = false;
     }
     return true;
+  }
+
+  /** Hold output with no prompt open, until resume(): a reply is on the screen to be read. */
+  pause(): void {
+    this.isPaused = true;
+  }
+
+  /** The reply has been read: what was held is shown. */
+  resume(): void {
+    if (!this.isPaused) return;
+    this.isPaused = false;
+    this.release();
   }
 
   /** Keys at the prompt: echoed; once it is done, it closes and what was held is shown. */
@@ -62,6 +79,7 @@ export class PromptOverlay {
   /** Close now (the shell is ending): what was held is shown. */
   close(): void {
     this.prompt = null;
+    this.isPaused = false;
     this.release();
   }
 

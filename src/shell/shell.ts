@@ -155,11 +155,9 @@ export class Shell {
   finish(message: string | null, status: number): void {
     if (this.isEnded) return;
     this.gaps.flush();
-    // what came while the prompt was open is shown, not dropped: it may be the session's last words
-    if (this.overlay.isOpen) {
-      this.io.output.write('\r\n');
-      this.overlay.close();
-    }
+    // what came while the prompt was open (or a reply was read) is shown, not dropped: it may be the session's last words
+    if (this.overlay.isOpen) this.io.output.write('\r\n');
+    this.overlay.close();
     this.isEnded = true;
     this.offResize();
     this.term.restore();
@@ -370,7 +368,11 @@ export class Shell {
     // Over a full-screen program, the key after a reply only puts its screen back, as screen's "any key":
     // passed on, an 'a' would start vim's insert, an 'x' delete. A shell's next key is its own.
     const isDismissal = this.isScreenDirty && this.term.isFullScreen;
-    if (this.isScreenDirty) this.redraw();
+    if (this.isScreenDirty) {
+      // what the program wrote while the reply was read, then its screen drawn again
+      this.overlay.resume();
+      this.redraw();
+    }
     const { pass, key, rest } = scanKeys(chunk);
     // one key is swallowed (a byte, a character, an arrow's sequence), never a paste
     if (pass.length > 0 && !(isDismissal && pass.length <= ONE_KEY_MAX_BYTES)) this.send(pass);
@@ -405,8 +407,11 @@ export class Shell {
       // nothing said (an empty line, intr, clear): redrawn at once; moved to another trihub: its own backlog draws
       this.queue = this.queue.then(() => {
         if (this.isEnded) return;
-        if (this.said > saidBefore) this.isScreenDirty = true;
-        else if (this.trihub === trihubBefore) this.redraw();
+        if (this.said > saidBefore) {
+          this.isScreenDirty = true;
+          // a program that draws on its own (top) would draw over the reply before it is read: held till a key
+          if (this.term.isFullScreen) this.overlay.pause();
+        } else if (this.trihub === trihubBefore) this.redraw();
       });
     }
     if (step.rest && step.rest.length > 0) this.onInput(step.rest);

@@ -487,6 +487,26 @@ describe('attach', () => {
     await expectCooked(t, 't0');
   });
 
+  it('a reply over a program that draws on its own (as top) stays until a key, and what the program drew meanwhile comes after', async () => {
+    const { t } = world();
+    t.type('t0', 'io -a tk');
+    await t.waitRaw('t0');
+    // on the alternate screen, its first row redrawn five times a second
+    t.type('t0', "printf '\\033[?1049h'; i=0; while :; do i=$((i+1)); printf '\\033[H\\033[Ktick %d' $i; sleep 0.2; done");
+    await t.waitScreen('t0', /^tick \d+/m);
+    t.prompt('t0', 'status');
+    await t.waitScreen('t0', /^io: tk: server pid \d+/m);
+    const tick = (): number => Number(/^tick (\d+)/m.exec(t.screen('t0'))?.[1] ?? NaN);
+    const held = tick();
+    await new Promise((r) => setTimeout(r, 1000));
+    // a second later: the reply is still there to be read, and the program's drawing waits
+    expect(t.screen('t0')).toMatch(/^io: tk: server pid \d+/m);
+    expect(tick()).toBe(held);
+    t.keys('t0', 'Escape');
+    await waitFor(() => tick() > held + 3, { what: () => `the program drawing again:\n${t.screen('t0')}` });
+    t.keys('t0', 'C-c');
+  });
+
   it('the io: prompt shows the cursor a program hid, and hides it again; a detach leaves insert mode off', async () => {
     const { t } = world();
     t.type('t0', 'io -a cu');

@@ -44,4 +44,27 @@ describe('PromptOverlay', () => {
     for (let i = 0; i < 1000; i++) o.hold({ hub: 1, pieces: [Buffer.alloc(1024, 'x')] });
     expect(screen().split('x').length - 1).toBeGreaterThan(1000 * 1024 - 20);
   });
+
+  it('paused (a reply on the screen), holds output with no prompt open until resumed; close shows it too', () => {
+    const { o, screen } = overlay(100);
+    o.pause();
+    expect(o.isOpen).toBe(false);
+    expect(o.hold({ hub: 1, pieces: [Buffer.from('tick')] })).toBe(true);
+    expect(screen()).toBe('');
+    o.resume();
+    expect(screen()).toBe('tick');
+    expect(o.hold({ hub: 1, pieces: [Buffer.from('live')] })).toBe(false);
+    o.pause();
+    o.hold({ hub: 1, pieces: [Buffer.from('last')] });
+    o.close();
+    expect(screen()).toBe('ticklast');
+  });
+
+  it('paused past its bound shows what it held and stops holding', () => {
+    const { o, screen } = overlay(10);
+    o.pause();
+    for (let i = 0; i < 3; i++) o.hold({ hub: 1, pieces: [Buffer.from('0123')] });
+    expect(screen()).toBe('012301230123');
+    expect(o.hold({ hub: 1, pieces: [Buffer.from('x')] })).toBe(false);
+  });
 });
