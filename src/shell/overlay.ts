@@ -72,7 +72,11 @@ export class PromptOverlay {
   feed(chunk: Buffer): PromptStep {
     const step = this.prompt!.feed(chunk);
     this.write(step.echo);
-    if (step.end) this.close();
+    // a line run goes on holding (paused): its reply is to come under the prompt, before what was held
+    if (step.end?.kind === 'line') {
+      this.prompt = null;
+      this.isPaused = true;
+    } else if (step.end) this.close();
     return step;
   }
 

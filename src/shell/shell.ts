@@ -374,8 +374,9 @@ export class Shell {
       this.redraw();
     }
     const { pass, key, rest } = scanKeys(chunk);
-    // one key is swallowed (a byte, a character, an arrow's sequence), never a paste
-    if (pass.length > 0 && !(isDismissal && pass.length <= ONE_KEY_MAX_BYTES)) this.send(pass);
+    // one key is swallowed (a byte, a character, an arrow's sequence), never a paste; keys after it are the program's
+    const swallowed = isDismissal && pass.length <= ONE_KEY_MAX_BYTES ? firstKeyBytes(pass) : 0;
+    if (pass.length > swallowed) this.send(pass.subarray(swallowed));
     if (key === 'detach') return this.finish(`io: detached from ${this.client.name}`, 0);
     if (key === 'prompt') {
       this.overlay.open();
@@ -407,11 +408,16 @@ export class Shell {
       // nothing said (an empty line, intr, clear): redrawn at once; moved to another trihub: its own backlog draws
       this.queue = this.queue.then(() => {
         if (this.isEnded) return;
+        // the overlay holds the program's output until here (a reply goes under the prompt line, not
+        // where the program left its cursor); over a full-screen program, which draws on its own (top),
+        // until the key that says the reply was read
         if (this.said > saidBefore) {
           this.isScreenDirty = true;
-          // a program that draws on its own (top) would draw over the reply before it is read: held till a key
-          if (this.term.isFullScreen) this.overlay.pause();
-        } else if (this.trihub === trihubBefore) this.redraw();
+          if (!this.term.isFullScreen) this.overlay.resume();
+        } else {
+          this.overlay.resume();
+          if (this.trihub === trihubBefore) this.redraw();
+        }
       });
     }
     if (step.rest && step.rest.length > 0) this.onInput(step.rest);
@@ -479,4 +485,11 @@ export class Shell {
       this.say((err as Error).message);
     }
   }
+}
+
+/** The bytes of the first key in keys: an escape sequence (an arrow) whole, else one UTF-8 character. */
+function firstKeyBytes(keys: Buffer): number {
+  const c = keys[0]!;
+  if (c === 0x1b) return keys.length;
+  return Math.min(keys.length, c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1);
 }

@@ -68,14 +68,18 @@ export class Terminal {
     return () => this.output.off('resize', fn);
   }
 
-  /** A full-screen program has the screen (the alternate screen is on). */
   /** The program hid the cursor (top, vim at times): the io: prompt shows it while it is open. */
   get isCursorHidden(): boolean {
     return !this.modes.isOn(25);
   }
 
+  /**
+   * A full-screen program has the screen: the alternate screen is on (vim,
+   * less, watch), or, as top does without it, the cursor is hidden or the
+   * cursor keys are in application mode. A shell at its prompt is none of these.
+   */
   get isFullScreen(): boolean {
-    return this.modes.isAltScreen;
+    return this.modes.isAltScreen || this.isCursorHidden || this.modes.isOn(1);
   }
 
   /** Bytes of the session written to this terminal (a gap: some were lost on the way). */

@@ -31,6 +31,21 @@ const WIDE: readonly (readonly [number, number])[] = [
   [0x1f947, 0x1f9ff], [0x1fa70, 0x1faff], [0x20000, 0x3fffd],
 ];
 
+/** Code points that take no column: combining marks, joiners and variation selectors. */
+function isZeroWidth(cp: number): boolean {
+  return (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef);
+}
+
+/** Columns a character as seen (a grapheme) takes: its code points' widths added up, as xterm.js draws them (👍🏽 4, 🇫🇷 2). */
+export function graphemeColumns(g: string): number {
+  let w = 0;
+  for (const ch of g) {
+    const cp = ch.codePointAt(0)!;
+    if (!isZeroWidth(cp)) w += columnsOf(cp);
+  }
+  return w;
+}
+
 /** Columns a code point takes in the terminal: 2 for East Asian wide and emoji, else 1. */
 export function columnsOf(cp: number): number {
   for (const [lo, hi] of WIDE) {
@@ -90,7 +105,7 @@ export class LineEditor {
   hide(): string {
     let echo = '';
     for (const g of graphemes.segment(this.line)) {
-      const w = columnsOf(g.segment.codePointAt(0)!);
+      const w = graphemeColumns(g.segment);
       echo += '\b'.repeat(w) + ' '.repeat(w) + '\b'.repeat(w);
     }
     return echo;
@@ -106,7 +121,7 @@ export class LineEditor {
     const chars = [...graphemes.segment(this.line)].map((g) => g.segment);
     let echo = '';
     for (let i = 0; i < n && chars.length > 0; i++) {
-      const w = columnsOf(chars.pop()!.codePointAt(0)!);
+      const w = graphemeColumns(chars.pop()!);
       echo += '\b'.repeat(w) + ' '.repeat(w) + '\b'.repeat(w);
     }
     this.line = chars.join('');

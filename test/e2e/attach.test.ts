@@ -97,6 +97,11 @@ describe('attach', () => {
     // and the key after it is vim's again
     t.keys('t0', 'x');
     await waitFor(() => t.screen('t0').split('\n')[0]!.trimEnd() === 'ow 001', { what: () => `vim's x on row 1:\n${t.screen('t0')}` });
+    // two keys in one read after a reply: the first dismisses, the second is vim's
+    t.prompt('t0', 'status');
+    await t.waitScreen('t0', /^io: pv: server pid \d+/m);
+    t.typeRaw('t0', 'xx');
+    await waitFor(() => t.screen('t0').split('\n')[0]!.trimEnd() === 'w 001', { what: () => `one x of two on row 1:\n${t.screen('t0')}` });
     // cancelled: redrawn at once
     t.bytes('t0', 0x1d);
     t.keys('t0', 'Escape');
@@ -105,7 +110,7 @@ describe('attach', () => {
     t.bytes('t0', 0x1d);
     t.keys('t0', 'Enter');
     t.keys('t0', 'x');
-    await waitFor(() => t.screen('t0').split('\n')[0]!.trimEnd() === 'w 001', { what: () => `vim's x at once after an empty prompt:\n${t.screen('t0')}` });
+    await waitFor(() => t.screen('t0').split('\n')[0]!.trimEnd() === ' 001', { what: () => `vim's x at once after an empty prompt:\n${t.screen('t0')}` });
     t.type('t0', ':q!');
     await t.waitScreen('t0', SESSION_PROMPT.trim());
   });
@@ -491,8 +496,8 @@ describe('attach', () => {
     const { t } = world();
     t.type('t0', 'io -a tk');
     await t.waitRaw('t0');
-    // on the alternate screen, its first row redrawn five times a second
-    t.type('t0', "printf '\\033[?1049h'; i=0; while :; do i=$((i+1)); printf '\\033[H\\033[Ktick %d' $i; sleep 0.2; done");
+    // as top: no alternate screen, the cursor hidden, its first row redrawn five times a second
+    t.type('t0', "printf '\\033[?25l\\033[H\\033[J'; i=0; while :; do i=$((i+1)); printf '\\033[H\\033[Ktick %d' $i; sleep 0.2; done");
     await t.waitScreen('t0', /^tick \d+/m);
     t.prompt('t0', 'status');
     await t.waitScreen('t0', /^io: tk: server pid \d+/m);

@@ -1,7 +1,7 @@
 // lines.test.ts — the page's line editing for a session on pipes (src/web/lines.ts).
 
 import { describe, expect, it } from 'vitest';
-import { LineEditor, columnsOf } from '../../src/web/lines.js';
+import { LineEditor, columnsOf, graphemeColumns } from '../../src/web/lines.js';
 
 describe('LineEditor', () => {
   it('echoes what is typed and sends the line at Enter, with a newline', () => {
@@ -71,5 +71,15 @@ describe('LineEditor', () => {
     expect(e.hide()).toBe('\b \b' + '\b\b  \b\b' + '\b \b' + '\b \b');
     expect(e.show()).toBe('a🎉 b');
     expect(e.feed('\r').send).toBe('a🎉\tb\n');
+  });
+
+  it('graphemeColumns: a character as seen, as xterm.js draws it; Backspace takes all of its columns', () => {
+    for (const [g, w] of [['a', 1], ['e\u0301', 1], ['❤️', 1], ['👍🏽', 4], ['🇫🇷', 2], ['👨‍👩‍👧', 6], ['漢', 2]] as const) {
+      expect([g, graphemeColumns(g)]).toEqual([g, w]);
+    }
+    const e = new LineEditor();
+    e.feed('[👍🏽');
+    expect(e.feed('\x7f').echo).toBe('\b\b\b\b    \b\b\b\b');
+    expect(e.feed('\r').send).toBe('[\n');
   });
 });

@@ -67,4 +67,17 @@ describe('PromptOverlay', () => {
     expect(screen()).toBe('012301230123');
     expect(o.hold({ hub: 1, pieces: [Buffer.from('x')] })).toBe(false);
   });
+
+  it('a line run at the prompt goes on holding, so its reply comes under the prompt before what the program wrote', () => {
+    const { o, screen } = overlay(100);
+    o.open();
+    o.hold({ hub: 1, pieces: [Buffer.from('drawn')] });
+    const step = o.feed(Buffer.from('status\r'));
+    expect(step.end?.kind).toBe('line');
+    expect(o.isOpen).toBe(false);
+    expect(o.hold({ hub: 1, pieces: [Buffer.from('+more')] })).toBe(true);
+    expect(screen()).toBe(`${PROMPT_OPEN}status\r\n`);
+    o.resume();
+    expect(screen()).toBe(`${PROMPT_OPEN}status\r\ndrawn+more`);
+  });
 });
