@@ -75,11 +75,12 @@ export class Terminal {
 
   /**
    * A full-screen program has the screen: the alternate screen is on (vim,
-   * less, watch), or, as top does without it, the cursor is hidden or the
-   * cursor keys are in application mode. A shell at its prompt is none of these.
+   * less, watch), or, as top does without it, the cursor is hidden. A shell
+   * at its prompt is neither (application cursor keys are no sign: zsh's
+   * line editor turns them on).
    */
   get isFullScreen(): boolean {
-    return this.modes.isAltScreen || this.isCursorHidden || this.modes.isOn(1);
+    return this.modes.isAltScreen || this.isCursorHidden;
   }
 
   /** Bytes of the session written to this terminal (a gap: some were lost on the way). */
