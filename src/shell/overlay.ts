@@ -21,7 +21,7 @@ export class PromptOverlay {
   private heldBytes = 0;
   /** Showing what was held: show() hands it back to hold(), which must let it through, not hold it again. */
   private isReleasing = false;
-  /** Holding with no prompt open: a reply on the screen, to be read (pause, resume). */
+  /** Holding with no prompt open: a line was run, its reply is on the screen to be read (until resume). */
   private isPaused = false;
   private readonly write: (text: string) => void;
   private readonly show: (item: Held) => void;
@@ -54,11 +54,6 @@ export class PromptOverlay {
       else this.isPaused = false;
     }
     return true;
-  }
-
-  /** Hold output with no prompt open, until resume(): a reply is on the screen to be read. */
-  pause(): void {
-    this.isPaused = true;
   }
 
   /** The reply has been read: what was held is shown. */

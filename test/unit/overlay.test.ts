@@ -6,6 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { PROMPT_OPEN } from '../../src/core/prompt.js';
 import { PromptOverlay, type Held } from '../../src/shell/overlay.js';
 
+/** Open the prompt and run a line at it: the overlay goes on holding (paused) with no prompt open. */
+function runLine(o: PromptOverlay): void {
+  o.open();
+  o.feed(Buffer.from('status\r'));
+}
+
 function overlay(maxHeldBytes: number): { o: PromptOverlay; screen: () => string } {
   let screen = '';
   const o: PromptOverlay = new PromptOverlay(
@@ -47,24 +53,27 @@ describe('PromptOverlay', () => {
 
   it('paused (a reply on the screen), holds output with no prompt open until resumed; close shows it too', () => {
     const { o, screen } = overlay(100);
-    o.pause();
+    runLine(o);
+    const shown = screen();
     expect(o.isOpen).toBe(false);
     expect(o.hold({ hub: 1, pieces: [Buffer.from('tick')] })).toBe(true);
-    expect(screen()).toBe('');
+    expect(screen()).toBe(shown);
     o.resume();
-    expect(screen()).toBe('tick');
+    expect(screen()).toBe(`${shown}tick`);
     expect(o.hold({ hub: 1, pieces: [Buffer.from('live')] })).toBe(false);
-    o.pause();
+    runLine(o);
+    const again = screen();
     o.hold({ hub: 1, pieces: [Buffer.from('last')] });
     o.close();
-    expect(screen()).toBe('ticklast');
+    expect(screen()).toBe(`${again}last`);
   });
 
   it('paused past its bound shows what it held and stops holding', () => {
     const { o, screen } = overlay(10);
-    o.pause();
+    runLine(o);
+    const shown = screen();
     for (let i = 0; i < 3; i++) o.hold({ hub: 1, pieces: [Buffer.from('0123')] });
-    expect(screen()).toBe('012301230123');
+    expect(screen()).toBe(`${shown}012301230123`);
     expect(o.hold({ hub: 1, pieces: [Buffer.from('x')] })).toBe(false);
   });
 
